@@ -1,0 +1,81 @@
+"""Settings read from the environment, parsed purely (no I/O)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_MAX_BODY = 25 * 1024 * 1024
+DEFAULT_LOG_CAP = 64 * 1024 * 1024
+DEFAULT_GIT_TIMEOUT = 600
+DEFAULT_LS_REMOTE_TIMEOUT = 30
+QUEUE_NAME = "builds"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the web and worker processes are configured with."""
+
+    var_dir: str
+    database_url: str
+    redis_url: str
+    rules_path: str
+    api_token: str
+    secret_key: str
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    log_cap_bytes: int = DEFAULT_LOG_CAP
+    git_timeout: int = DEFAULT_GIT_TIMEOUT
+    ls_remote_timeout: int = DEFAULT_LS_REMOTE_TIMEOUT
+    read_access: str = "public"
+
+    @property
+    def workspace_dir(self) -> str:
+        """Where workers check out commits (one temporary folder per build)."""
+        return os.path.join(self.var_dir, "work")
+
+    @property
+    def mirror_dir(self) -> str:
+        """Where workers keep one bare mirror per repository."""
+        return os.path.join(self.var_dir, "mirrors")
+
+
+class ConfigError(ValueError):
+    """An environment variable has a value we cannot use."""
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
+    """Settings from AUTOBUILD_* variables, DATABASE_URL and REDIS_URL; paths relative to base_dir."""
+    var_dir = os.path.abspath(os.path.join(base_dir, environ.get("AUTOBUILD_VAR_DIR", "var")))
+    database_url = environ.get("DATABASE_URL") or f"sqlite:///{var_dir}/autobuild.db"
+    rules = environ.get("AUTOBUILD_RULES") or os.path.join(base_dir, "build_rules.example.yaml")
+    read_access = environ.get("AUTOBUILD_READ_ACCESS", "public")
+    if read_access not in ("public", "login"):
+        raise ConfigError(f"AUTOBUILD_READ_ACCESS must be public or login, got {read_access!r}")
+    return Settings(
+        var_dir=var_dir,
+        database_url=database_url,
+        redis_url=environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        rules_path=os.path.abspath(os.path.join(base_dir, rules)),
+        api_token=environ.get("AUTOBUILD_API_TOKEN", ""),
+        secret_key=environ.get("AUTOBUILD_SECRET_KEY", ""),
+        max_body_bytes=_int(environ, "AUTOBUILD_MAX_BODY_BYTES", DEFAULT_MAX_BODY),
+        log_cap_bytes=_int(environ, "AUTOBUILD_LOG_CAP_BYTES", DEFAULT_LOG_CAP),
+        git_timeout=_int(environ, "AUTOBUILD_GIT_TIMEOUT", DEFAULT_GIT_TIMEOUT),
+        ls_remote_timeout=_int(environ, "AUTOBUILD_LS_REMOTE_TIMEOUT", DEFAULT_LS_REMOTE_TIMEOUT),
+        read_access=read_access,
+    )

@@ -1,0 +1,83 @@
+"""The exception tree of the pure layer (no I/O).
+
+    AutobuildError
+    ├── HookError                 a webhook delivery we refuse (mapped to HTTP in service/webhooks.py)
+    │   ├── SignatureError        401: missing, malformed or wrong signature
+    │   ├── PayloadError          400: not JSON, or required fields missing
+    │   └── PayloadTooLargeError  413
+    ├── RulesError                the rules file is invalid; .errors lists every problem
+    └── BuildError                a build failed; .phase and .user_message say where and why
+        ├── CloneError
+        ├── ImageBuildError
+        └── PushError
+"""
+
+from __future__ import annotations
+
+
+class AutobuildError(Exception):
+    """Base of every error Autobuild raises on purpose."""
+
+
+class HookError(AutobuildError):
+    """A webhook delivery that is refused; `status` is the HTTP answer."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SignatureError(HookError):
+    """The delivery is not signed with a secret we know."""
+
+    status = 401
+
+
+class PayloadError(HookError):
+    """The body is not what the forge sends: not JSON or missing fields."""
+
+    status = 400
+
+
+class PayloadTooLargeError(HookError):
+    """The body is over the configured size limit."""
+
+    status = 413
+
+
+class RulesError(AutobuildError):
+    """The rules file is invalid; every problem found is in `errors`, one line each."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+class BuildError(AutobuildError):
+    """A build failed in `phase`; `user_message` is what the status page shows."""
+
+    phase = "build"
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class CloneError(BuildError):
+    """Fetching or checking out the commit failed."""
+
+    phase = "cloning"
+
+
+class ImageBuildError(BuildError):
+    """The Docker build failed."""
+
+    phase = "building"
+
+
+class PushError(BuildError):
+    """Pushing a tag to the registry failed."""
+
+    phase = "pushing"

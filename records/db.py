@@ -1,0 +1,65 @@
+"""Database plumbing shared by the stores: engine, UTC clock, ISO times, build ids."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+
+from records.schema import metadata
+
+def utcnow() -> datetime:
+    """The current time in UTC (a function so tests and records agree on one clock)."""
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC; SQLite hands back naive datetimes, which we always stored as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def new_build_id() -> str:
+    """A short, URL-safe, unguessable build id that sorts roughly by creation time."""
+    millis = int(utcnow().timestamp() * 1000)
+    return f"{millis:011x}{secrets.token_hex(4)}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout so web and workers share it."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            # WAL persists in the file; switching needs a moment alone with it, which another
+            # process may be taking at the same time: it then switches for us.
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                with suppress(sqlite3.OperationalError):
+                    cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables (idempotent, and safe when several processes start at once)."""
+    try:
+        metadata.create_all(engine)
+    except OperationalError as exc:
+        if "already exists" not in str(exc):
+            raise
+        metadata.create_all(engine)

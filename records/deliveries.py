@@ -1,0 +1,173 @@
+"""DeliveryLog: every webhook delivery and what we did with it (database I/O)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from core.plan import BuildPlan
+from records.builds import BuildRecord, BuildStore, build_rows
+from records.db import iso, new_build_id, utcnow
+from records.schema import builds, deliveries
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One webhook delivery and what we did with it."""
+
+    id: int
+    forge: str
+    delivery_id: str | None
+    event: str
+    repository: str | None
+    refs: tuple[str, ...]
+    outcome: str
+    reason: str | None
+    build_ids: tuple[str, ...]
+    status_code: int
+    received_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the API returns."""
+        return {
+            "id": self.id,
+            "forge": self.forge,
+            "delivery_id": self.delivery_id,
+            "event": self.event,
+            "repository": self.repository,
+            "refs": list(self.refs),
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "build_ids": list(self.build_ids),
+            "status_code": self.status_code,
+            "received_at": iso(self.received_at),
+        }
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout so web and workers share it."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class DeliveryLog:
+    """Records deliveries; accepted ones are deduplicated on (forge, delivery id)."""
+
+    def __init__(self, engine: Engine, builds_store: BuildStore) -> None:
+        self.engine = engine
+        self.builds = builds_store
+
+    def find_delivery(self, forge: str, delivery_id: str) -> DeliveryRecord | None:
+        """The accepted delivery with this id, if we have seen it."""
+        if not delivery_id:
+            return None
+        key = f"{forge}:{delivery_id}"
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(deliveries).where(deliveries.c.dedupe_key == key))
+                .mappings()
+                .first()
+            )
+        return _delivery_from_row(row) if row else None
+
+    def record_delivery(
+        self,
+        *,
+        forge: str,
+        delivery_id: str | None,
+        event: str,
+        repository: str | None,
+        refs: Sequence[str],
+        outcome: str,
+        reason: str | None,
+        status_code: int,
+        plans: Sequence[BuildPlan] = (),
+        accepted: bool,
+    ) -> tuple[DeliveryRecord, list[BuildRecord]] | None:
+        """Record a delivery and create its builds atomically.
+
+        Returns None when an accepted delivery with the same id exists already (a redelivery):
+        the caller answers "duplicate" and nothing is created twice.
+        """
+        now = utcnow()
+        key = f"{forge}:{delivery_id}" if accepted and delivery_id else None
+        ids = [new_build_id() for _ in plans]
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    insert(deliveries).values(
+                        forge=forge,
+                        delivery_id=delivery_id or None,
+                        dedupe_key=key,
+                        event=event[:64],
+                        repository=repository,
+                        refs=json.dumps(list(refs)),
+                        outcome=outcome,
+                        reason=reason,
+                        build_ids=json.dumps(ids),
+                        status_code=status_code,
+                        received_at=now,
+                    )
+                )
+                if plans:
+                    rows = build_rows(ids, plans, delivery_id=delivery_id, now=now)
+                    conn.execute(insert(builds), rows)
+                pk = result.inserted_primary_key
+        except IntegrityError:
+            if key is not None:
+                return None
+            raise
+        assert pk is not None
+        record = self.get_delivery(int(pk[0]))
+        assert record is not None
+        return record, self.builds.get_builds(ids)
+
+    def get_delivery(self, pk: int) -> DeliveryRecord | None:
+        """A delivery by its row id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(deliveries).where(deliveries.c.id == pk)).mappings().first()
+        return _delivery_from_row(row) if row else None
+
+    def recent_deliveries(
+        self, *, limit: int = 50, offset: int = 0, not_built: bool = False
+    ) -> list[DeliveryRecord]:
+        """Deliveries newest first; `not_built` keeps those that queued no build."""
+        query = select(deliveries).order_by(deliveries.c.id.desc())
+        if not_built:
+            query = query.where(deliveries.c.outcome.in_(["ignored", "rejected"]))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
+        return [_delivery_from_row(r) for r in rows]
+
+
+def _delivery_from_row(row: Any) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=row["id"],
+        forge=row["forge"],
+        delivery_id=row["delivery_id"],
+        event=row["event"],
+        repository=row["repository"],
+        refs=tuple(json.loads(row["refs"])),
+        outcome=row["outcome"],
+        reason=row["reason"],
+        build_ids=tuple(json.loads(row["build_ids"])),
+        status_code=row["status_code"],
+        received_at=row["received_at"],
+    )

@@ -1,0 +1,72 @@
+"""SQLAlchemy tables of the system of record: builds, their logs, webhook deliveries."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+builds = Table(
+    "builds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("repository", String(255), nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("rule_index", Integer, nullable=False),
+    Column("ref", String(1024), nullable=False),
+    Column("commit_sha", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list of full image references
+    Column("digest", String(128)),
+    Column("error", Text),
+    Column("plan", Text, nullable=False),  # JSON BuildPlan
+    Column("delivery_id", String(128)),
+    Column("superseded_by", String(32)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("log_size", Integer, nullable=False, default=0),
+    Index("ix_builds_created", "created_at"),
+    Index("ix_builds_repo_created", "repository", "created_at"),
+    Index("ix_builds_status", "status"),
+)
+
+build_logs = Table(
+    "build_logs",
+    metadata,
+    Column("build_id", String(32), ForeignKey("builds.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("forge", String(32), nullable=False),
+    Column("delivery_id", String(128)),
+    # set only once a delivery is accepted, so a rejected one does not block its redelivery
+    Column("dedupe_key", String(200)),
+    Column("event", String(64), nullable=False),
+    Column("repository", String(255)),
+    Column("refs", Text, nullable=False),  # JSON list
+    Column("outcome", String(16), nullable=False),  # queued | ignored | rejected | ping | duplicate
+    Column("reason", Text),
+    Column("build_ids", Text, nullable=False),  # JSON list
+    Column("status_code", Integer, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("dedupe_key", name="uq_delivery_dedupe"),
+    Index("ix_deliveries_received", "received_at"),
+)

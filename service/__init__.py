@@ -1,0 +1,46 @@
+"""The Flask web process: webhooks, API and status pages (HTTP in, enqueue out)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from core.config import settings_from_env
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The app: settings from the environment, then `test_config`; rules are loaded at once."""
+    app = Flask(__name__)
+    settings = settings_from_env(os.environ, base_dir=os.getcwd())
+    app.config.from_mapping(
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        RULES_PATH=settings.rules_path,
+        API_TOKEN=settings.api_token,
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        LOG_CAP_BYTES=settings.log_cap_bytes,
+        LS_REMOTE_TIMEOUT=settings.ls_remote_timeout,
+        READ_ACCESS=settings.read_access,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not settings.secret_key and not app.config.get("TESTING"):
+        logger.warning("AUTOBUILD_SECRET_KEY is not set: logins last until this process restarts")
+
+    from service import api, auth, pages, state, webhooks
+
+    state.init_app(app)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    app.jinja_env.globals["csrf_token"] = auth.csrf_token
+    return app

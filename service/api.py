@@ -1,0 +1,85 @@
+"""The JSON API: builds, their logs, Build now, deliveries."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from service.auth import check_read_access, require_action
+from service.manual import ManualBuildError, build_now, find_repository
+from service.state import delivery_log, store
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+MAX_PAGE = 200
+
+
+def _page_args() -> tuple[int, int]:
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), MAX_PAGE)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        limit, offset = 50, 0
+    return limit, offset
+
+
+@bp.before_request
+def _read_access() -> None:
+    if request.method == "GET":
+        check_read_access()
+
+
+@bp.get("/builds")
+def list_builds() -> Response:
+    """Builds newest first; filters: repository, status, ref; paging: limit, offset."""
+    limit, offset = _page_args()
+    builds = store().recent_builds(
+        limit=limit, offset=offset, repository=request.args.get("repository") or None,
+        status=request.args.get("status") or None, ref=request.args.get("ref") or None,
+    )
+    return jsonify(builds=[b.to_dict() for b in builds])
+
+
+@bp.get("/builds/<build_id>")
+def get_build(build_id: str) -> Response | tuple[Response, int]:
+    """One build."""
+    build = store().get_build(build_id)
+    if build is None:
+        return jsonify(error=f"no build {build_id!r}"), 404
+    return jsonify(build.to_dict())
+
+
+@bp.get("/builds/<build_id>/log")
+def get_log(build_id: str) -> Response | tuple[Response, int]:
+    """The build's whole log as text."""
+    if store().get_build(build_id) is None:
+        return jsonify(error=f"no build {build_id!r}"), 404
+    return Response(store().get_log(build_id), mimetype="text/plain")
+
+
+@bp.post("/builds")
+@require_action
+def create_build() -> tuple[Response, int]:
+    """Build now: {"repository": "acme/webapp", "ref": "refs/heads/main"} → 202 {"builds": [...]}."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="send a JSON object with repository and ref"), 400
+    name, ref = data.get("repository"), data.get("ref")
+    if not isinstance(name, str) or not name or not isinstance(ref, str) or not ref:
+        return jsonify(error="repository and ref are required strings"), 400
+    rule = data.get("rule_index")
+    if rule is not None and (not isinstance(rule, int) or isinstance(rule, bool)):
+        return jsonify(error="rule_index must be a whole number"), 400
+    provider = data.get("provider")
+    try:
+        repo = find_repository(name, provider if isinstance(provider, str) else None)
+        builds = build_now(repo, ref, rule_index=rule, user="api")
+    except ManualBuildError as exc:
+        return jsonify(error=exc.message), exc.status
+    return jsonify(builds=[b.to_dict() for b in builds]), 202
+
+
+@bp.get("/deliveries")
+def list_deliveries() -> Response:
+    """Webhook deliveries newest first, with their outcome and reason."""
+    limit, offset = _page_args()
+    records = delivery_log().recent_deliveries(limit=limit, offset=offset)
+    return jsonify(deliveries=[d.to_dict() for d in records])

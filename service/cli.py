@@ -1,0 +1,75 @@
+"""`autobuild rules check FILE` and `autobuild rules explain FILE --repository NAME REF`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from core.errors import RulesError
+from core.events import BRANCH_PREFIX, TAG_PREFIX
+from core.rules import RuleSet, explain_ref, load_rules_file
+
+
+def _load(path: str) -> RuleSet | None:
+    try:
+        return load_rules_file(path, environ=os.environ)
+    except RulesError as exc:
+        print(f"{path}: invalid rules ({len(exc.errors)} problem(s)):", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return None
+
+
+def check(path: str) -> int:
+    """Validate a rules file; print every problem and return 1, or 0 when valid."""
+    ruleset = _load(path)
+    if ruleset is None:
+        return 1
+    count = sum(len(r.rules) for r in ruleset.repositories)
+    print(f"{path}: OK ({len(ruleset.repositories)} repositories, {count} rules)")
+    return 0
+
+
+def explain(path: str, repository: str, ref: str) -> int:
+    """Print, per rule, whether a push of `ref` matches and the references it would push."""
+    ruleset = _load(path)
+    if ruleset is None:
+        return 1
+    repo = ruleset.by_name(repository)
+    if repo is None:
+        known = ", ".join(r.name for r in ruleset.repositories) or "none"
+        print(f"repository {repository!r} is not in {path} (configured: {known})", file=sys.stderr)
+        return 1
+    refs = [ref] if ref.startswith("refs/") else [BRANCH_PREFIX + ref, TAG_PREFIX + ref]
+    for full_ref in refs:
+        result = explain_ref(repo, full_ref)
+        print(f"{repo.name} {full_ref}:")
+        for outcome in result.outcomes:
+            mark = "builds" if outcome.matched and outcome.references else "no build"
+            print(f"  [{mark}] {outcome.reason}")
+        if result.skipped_reason:
+            print(f"  [no build] {result.skipped_reason}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `autobuild` command."""
+    parser = argparse.ArgumentParser(prog="autobuild")
+    commands = parser.add_subparsers(dest="command", required=True)
+    rules = commands.add_parser("rules", help="check or explain a rules file")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    check_parser = rules_commands.add_parser("check", help="validate a rules file")
+    check_parser.add_argument("file")
+    explain_parser = rules_commands.add_parser("explain", help="what a push of REF would build")
+    explain_parser.add_argument("file")
+    explain_parser.add_argument("--repository", required=True)
+    explain_parser.add_argument("ref", help="refs/heads/NAME, refs/tags/NAME, or a bare name")
+    args = parser.parse_args(argv)
+    if args.rules_command == "check":
+        return check(args.file)
+    return explain(args.file, args.repository, args.ref)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

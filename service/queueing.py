@@ -1,0 +1,54 @@
+"""Enqueue builds on RQ (Redis I/O); the web process never imports the worker code."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from redis import Redis
+from rq import Callback, Queue
+
+from core.config import QUEUE_NAME
+from records.builds import BuildRecord
+
+logger = logging.getLogger(__name__)
+JOB_FUNCTION = "workers.jobs.run_build"
+FAILURE_CALLBACK = "workers.jobs.mark_abandoned"
+TIMEOUT_MARGIN = 120
+
+
+class BuildQueue(Protocol):
+    """Where queued builds go; tests pass a recording fake."""
+
+    def enqueue(self, build: BuildRecord) -> None:
+        """Queue one build's job."""
+
+
+class RQBuildQueue:
+    """The real queue: one RQ job per build, job id = build id."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.queue = Queue(QUEUE_NAME, connection=redis)
+
+    def enqueue(self, build: BuildRecord) -> None:
+        """Queue the build; the job's own timeout is the rule's timeout plus a margin."""
+        self.queue.enqueue(
+            JOB_FUNCTION,
+            build.id,
+            job_id=build.id,
+            job_timeout=build.plan.timeout + TIMEOUT_MARGIN,
+            result_ttl=86400,
+            failure_ttl=7 * 86400,
+            on_failure=Callback(FAILURE_CALLBACK),
+            description=f"{build.repository} {build.ref} {build.commit[:7]}",
+        )
+
+
+def enqueue_all(queue: BuildQueue, builds: list[BuildRecord]) -> None:
+    """Queue every build; a Redis failure leaves them queued in the database for the reconciler."""
+    for build in builds:
+        try:
+            queue.enqueue(build)
+        except Exception:
+            logger.exception("could not enqueue build %s; it stays queued in the database", build.id)

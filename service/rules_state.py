@@ -1,0 +1,57 @@
+"""The rules in force for the web process, reloaded when the file changes (file I/O)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+
+from core.errors import RulesError
+from core.rules import RuleSet, load_rules_file
+
+logger = logging.getLogger(__name__)
+CHECK_INTERVAL = 1.0
+
+
+class RulesHolder:
+    """Holds the last valid RuleSet; a changed file is loaded, an invalid one keeps the old rules."""
+
+    def __init__(self, path: str, *, environ: Mapping[str, str]) -> None:
+        self.path = path
+        self.environ = environ
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._mtime = self._stat()
+        self._rules = load_rules_file(path, environ=environ)  # invalid at startup: fail fast
+        self.error: str | None = None
+
+    def _stat(self) -> float | None:
+        try:
+            return os.stat(self.path).st_mtime_ns / 1e9
+        except OSError:
+            return None
+
+    @property
+    def rules(self) -> RuleSet:
+        """The rules in force, after picking up a changed file (checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._checked >= CHECK_INTERVAL:
+            with self._lock:
+                self._checked = now
+                mtime = self._stat()
+                if mtime != self._mtime:
+                    self._mtime = mtime
+                    self._reload()
+        return self._rules
+
+    def _reload(self) -> None:
+        try:
+            self._rules = load_rules_file(self.path, environ=self.environ)
+        except RulesError as exc:
+            self.error = str(exc)
+            logger.error("rules file %s is invalid; keeping the previous rules:\n%s", self.path, exc)
+            return
+        self.error = None
+        logger.info("reloaded rules from %s", self.path)

@@ -1,0 +1,68 @@
+"""Run git through GitPython with safe defaults: no prompts, no hooks, no ext::, a timeout."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import git
+
+# Applied to every git command we run: never run repository hooks, never allow ext:: or fd::.
+SAFE_CONFIG = (
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "protocol.ext.allow=never",
+    "-c", "protocol.fd.allow=never",
+    "-c", "core.askPass=",
+    "-c", "credential.helper=",
+)  # fmt: skip
+
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+
+
+class GitError(Exception):
+    """A git command failed; the message is safe to show (credentials redacted)."""
+
+
+def redact(text: str) -> str:
+    """Remove user:password@ from every URL in text."""
+    return _USERINFO.sub(r"\g<scheme>***@", text)
+
+
+def git_env() -> dict[str, str]:
+    """The environment git runs with: no terminal prompts, batch-mode ssh, no system config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_TERMINAL_PROMPT="0",
+        GIT_SSH_COMMAND="ssh -oBatchMode=yes -oStrictHostKeyChecking=accept-new",
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_HTTP_LOW_SPEED_LIMIT="1000",
+        GIT_HTTP_LOW_SPEED_TIME="60",
+        LC_ALL="C",
+    )
+    return env
+
+
+def check_clone_url(url: str) -> None:
+    """Refuse URLs git would treat as options or as a helper transport (ext::, fd::)."""
+    if not url or url.startswith("-") or "::" in url or any(ord(c) < 32 for c in url):
+        raise GitError(f"refusing unsafe clone URL {redact(url)!r}")
+
+
+def run_git(args: list[str], *, cwd: Path | None = None, timeout: int) -> str:
+    """Run `git <SAFE_CONFIG> <args>` and return stdout; GitError with git's message on failure."""
+    runner = git.cmd.Git(str(cwd) if cwd else None)
+    try:
+        out = runner.execute(
+            ["git", *SAFE_CONFIG, *args],
+            kill_after_timeout=timeout,
+            env=git_env(),
+            stdout_as_string=True,
+        )
+    except git.GitCommandError as exc:
+        stderr = str(exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n")
+        message = stderr or f"git {args[0]} failed with exit code {exc.status}"
+        if exc.status == -9 or "timeout" in str(exc).lower():
+            message = f"git {args[0]} did not finish within {timeout} s"
+        raise GitError(redact(message)) from None
+    return str(out)

@@ -1,0 +1,106 @@
+"""Check out an exact commit through a per-repository bare mirror cache (git I/O)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from core.errors import CloneError
+from vcs.gitcmd import GitError, check_clone_url, redact, run_git
+
+Log = Callable[[str], None]
+
+
+class MirrorCheckout:
+    """Keeps one bare mirror per clone URL; a build fetches new objects, then checks out a copy."""
+
+    def __init__(self, mirror_dir: Path, *, timeout: int, log: Log) -> None:
+        self.mirror_dir = mirror_dir
+        self.timeout = timeout
+        self.log = log
+
+    def mirror_path(self, url: str) -> Path:
+        """Where the mirror of `url` lives (named by a hash: URLs may carry credentials)."""
+        return self.mirror_dir / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".git")
+
+    @contextmanager
+    def _locked(self, url: str) -> Iterator[Path]:
+        self.mirror_dir.mkdir(parents=True, exist_ok=True)
+        mirror = self.mirror_path(url)
+        with open(str(mirror) + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield mirror
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _has_commit(self, mirror: Path, commit: str) -> bool:
+        try:
+            run_git(["cat-file", "-e", f"{commit}^{{commit}}"], cwd=mirror, timeout=self.timeout)
+        except GitError:
+            return False
+        return True
+
+    def _create_mirror(self, url: str, mirror: Path) -> None:
+        self.log(f"Cloning {redact(url)} into a new mirror (first build of this repository)\n")
+        partial = mirror.with_name(mirror.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        run_git(["init", "--quiet", "--bare", str(partial)], timeout=self.timeout)
+        run_git(["remote", "add", "--mirror=fetch", "origin", url], cwd=partial, timeout=60)
+        run_git(["fetch", "--quiet", "--prune", "origin"], cwd=partial, timeout=self.timeout)
+        os.replace(partial, mirror)
+
+    def update(self, url: str, commit: str) -> Path:
+        """Make sure the mirror holds `commit`, fetching only what is new; returns the mirror."""
+        try:
+            check_clone_url(url)
+            with self._locked(url) as mirror:
+                if not mirror.exists():
+                    self._create_mirror(url, mirror)
+                elif not self._has_commit(mirror, commit):
+                    self.log(f"Fetching new commits from {redact(url)} into the mirror\n")
+                    run_git(["fetch", "--quiet", "--prune", "origin"], cwd=mirror, timeout=self.timeout)
+                else:
+                    self.log("The mirror already has this commit; nothing to fetch\n")
+                if not self._has_commit(mirror, commit):
+                    try:
+                        run_git(["fetch", "--quiet", "origin", commit], cwd=mirror, timeout=self.timeout)
+                    except GitError:
+                        pass
+                if not self._has_commit(mirror, commit):
+                    raise CloneError(f"commit {commit} is not in {redact(url)}")
+                return mirror
+        except GitError as exc:
+            raise CloneError(f"could not fetch {redact(url)}: {exc}") from None
+
+    def checkout(self, url: str, commit: str, dest: Path, *, submodules: bool = False) -> Path:
+        """Check out `commit` into the new folder `dest` (no credentials in its .git/config)."""
+        mirror = self.update(url, commit)
+        try:
+            with self._locked(url):
+                run_git(["clone", "--quiet", "--no-checkout", "--", str(mirror), str(dest)],
+                        timeout=self.timeout)
+            run_git(["checkout", "--quiet", "--detach", commit], cwd=dest, timeout=self.timeout)
+            run_git(["remote", "set-url", "origin", redact(url)], cwd=dest, timeout=60)
+            if submodules:
+                self.log("Updating submodules (the rule sets submodules: true)\n")
+                run_git(["-c", "protocol.file.allow=never", "submodule", "update", "--init",
+                         "--recursive", "--depth", "1"], cwd=dest, timeout=self.timeout)
+        except GitError as exc:
+            raise CloneError(f"could not check out {commit[:12]}: {exc}") from None
+        self.log(f"Checked out {commit}\n")
+        return dest
+
+    def changed_files(self, url: str, before: str, after: str) -> list[str] | None:
+        """Files changed between two commits, from the mirror; None when `before` is unknown."""
+        mirror = self.mirror_path(url)
+        if not self._has_commit(mirror, before):
+            return None
+        out = run_git(["diff", "--name-only", "--no-renames", before, after, "--"],
+                      cwd=mirror, timeout=self.timeout)
+        return [line for line in out.splitlines() if line]

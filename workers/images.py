@@ -1,0 +1,152 @@
+"""Build and push images with docker-py, reading every stream chunk for errors (Docker I/O)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from core.errors import ImageBuildError, PushError
+
+Log = Callable[[str], None]
+_STEP = re.compile(r"^Step \d+/\d+ : .*")
+_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
+_BUILT = re.compile(r"Successfully built ([0-9a-f]{12,64})")
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """('registry/repo', 'tag') of a full image reference."""
+    repository, _, tag = reference.rpartition(":")
+    if "/" in tag or not repository:
+        return reference, "latest"
+    return repository, tag
+
+
+class DockerImages:
+    """Builds with the engine's classic builder and pushes tags, through one docker-py client."""
+
+    def __init__(self, client: docker.APIClient, *, log: Log) -> None:
+        self.api = client
+        self.log = log
+
+    def build(
+        self,
+        *,
+        context_dir: Path,
+        dockerfile: str,
+        tag: str,
+        buildargs: Mapping[str, str] | None = None,
+        target: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        pull: bool = False,
+        nocache: bool = False,
+        cache_from: list[str] | None = None,
+    ) -> str:
+        """Build `context_dir` and tag the image `tag`; returns the image id."""
+        try:
+            stream = self.api.build(
+                path=str(context_dir),
+                dockerfile=dockerfile,
+                tag=tag,
+                buildargs=dict(buildargs or {}),
+                target=target,
+                labels=dict(labels or {}),
+                pull=pull,
+                nocache=nocache,
+                cache_from=cache_from,
+                rm=True,
+                forcerm=True,
+                decode=True,
+            )
+            return self._read_build_stream(stream)
+        except docker.errors.APIError as exc:
+            raise ImageBuildError(f"the Docker engine refused the build: {exc.explanation or exc}")
+
+    def _read_build_stream(self, stream: Iterable[dict[str, Any]]) -> str:
+        image_id: str | None = None
+        step = ""
+        for chunk in stream:
+            text = chunk.get("stream")
+            if isinstance(text, str):
+                self.log(text)
+                for line in text.splitlines():
+                    if _STEP.match(line):
+                        step = line
+                    built = _BUILT.search(line)
+                    if built:
+                        image_id = built.group(1)
+            if "status" in chunk:
+                self.log(_status_line(chunk))
+            if "error" in chunk or "errorDetail" in chunk:
+                message = _error_message(chunk)
+                self.log(f"ERROR: {message}\n")
+                raise ImageBuildError(f"{step}: {message}" if step else message)
+            aux = chunk.get("aux")
+            if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
+                image_id = aux["ID"]
+        if not image_id:
+            raise ImageBuildError("the build ended without producing an image")
+        return image_id
+
+    def tag(self, image_id: str, reference: str) -> None:
+        """Point `reference` at the image."""
+        repository, tag = split_reference(reference)
+        self.api.tag(image_id, repository, tag=tag, force=True)
+
+    def push(self, reference: str, *, auth_config: Mapping[str, str] | None = None) -> str:
+        """Push one reference and return the registry's manifest digest."""
+        repository, tag = split_reference(reference)
+        digest: str | None = None
+        try:
+            stream = self.api.push(
+                repository,
+                tag=tag,
+                stream=True,
+                decode=True,
+                auth_config=dict(auth_config) if auth_config else None,
+            )
+            for chunk in stream:
+                if "error" in chunk or "errorDetail" in chunk:
+                    raise PushError(f"pushing {reference} failed: {_error_message(chunk)}")
+                if "status" in chunk:
+                    status = _status_line(chunk)
+                    if chunk.get("progressDetail") in (None, {}):
+                        self.log(status)
+                    found = _DIGEST.search(str(chunk.get("status", "")))
+                    if found:
+                        digest = found.group(1)
+                aux = chunk.get("aux")
+                if isinstance(aux, dict) and isinstance(aux.get("Digest"), str):
+                    digest = aux["Digest"]
+        except docker.errors.APIError as exc:
+            raise PushError(f"pushing {reference} failed: {exc.explanation or exc}") from None
+        if digest is None:
+            digest = self._repo_digest(reference)
+        if digest is None:
+            raise PushError(f"pushing {reference} reported no digest")
+        return digest
+
+    def _repo_digest(self, reference: str) -> str | None:
+        repository, _ = split_reference(reference)
+        info = self.api.inspect_image(reference)
+        for entry in info.get("RepoDigests") or []:
+            name, _, digest = str(entry).partition("@")
+            if name == repository:
+                return digest
+        return None
+
+
+def _status_line(chunk: dict[str, Any]) -> str:
+    parts = [str(chunk[k]) for k in ("id", "status", "progress") if chunk.get(k)]
+    return ": ".join(parts[:2]) + (" " + parts[2] if len(parts) > 2 else "") + "\n"
+
+
+def _error_message(chunk: dict[str, Any]) -> str:
+    detail = chunk.get("errorDetail")
+    if isinstance(detail, dict) and detail.get("message"):
+        return str(detail["message"]).strip()
+    return str(chunk.get("error", "unknown error")).strip()
