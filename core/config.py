@@ -59,7 +59,7 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
 
 
 def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
-    """Settings from AUTOBUILD_* variables, DATABASE_URL and REDIS_URL; paths relative to base_dir."""
+    """Settings from AUTOBUILD_*, DATABASE_URL and REDIS_URL; paths are relative to base_dir."""
     var_dir = os.path.abspath(os.path.join(base_dir, environ.get("AUTOBUILD_VAR_DIR", "var")))
     database_url = environ.get("DATABASE_URL") or f"sqlite:///{var_dir}/autobuild.db"
     rules = environ.get("AUTOBUILD_RULES") or os.path.join(base_dir, "build_rules.example.yaml")

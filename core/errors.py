@@ -1,7 +1,7 @@
 """The exception tree of the pure layer (no I/O).
 
     AutobuildError
-    ├── HookError                 a webhook delivery we refuse (mapped to HTTP in service/webhooks.py)
+    ├── HookError                 a delivery we refuse (mapped to HTTP in service/webhooks.py)
     │   ├── SignatureError        401: missing, malformed or wrong signature
     │   ├── PayloadError          400: not JSON, or required fields missing
     │   └── PayloadTooLargeError  413

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 ZERO_SHA = "0" * 40
 
 
-class RefKind(str, Enum):
+class RefKind(StrEnum):
     """What a pushed ref is: a branch or a tag."""
 
     BRANCH = "branch"

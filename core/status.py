@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class BuildStatus(str, Enum):
+class BuildStatus(StrEnum):
     """Where a build is; the value is what the API and the database hold."""
 
     QUEUED = "queued"

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from records.schema import metadata
 
+
 def utcnow() -> datetime:
     """The current time in UTC (a function so tests and records agree on one clock)."""
     return datetime.now(UTC)

@@ -58,7 +58,7 @@ def get_log(build_id: str) -> Response | tuple[Response, int]:
 @bp.post("/builds")
 @require_action
 def create_build() -> tuple[Response, int]:
-    """Build now: {"repository": "acme/webapp", "ref": "refs/heads/main"} → 202 {"builds": [...]}."""
+    """Build now: {"repository": "acme/webapp", "ref": "refs/heads/main"} → 202 with builds."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error="send a JSON object with repository and ref"), 400

@@ -24,7 +24,7 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def index() -> str:
-    """Configured repositories with Build now per rule, recent builds, deliveries that did not build."""
+    """Repositories with Build now per rule, recent builds, deliveries that did not build."""
     check_read_access()
     return render_template(
         "index.html",

@@ -46,9 +46,10 @@ class RQBuildQueue:
 
 
 def enqueue_all(queue: BuildQueue, builds: list[BuildRecord]) -> None:
-    """Queue every build; a Redis failure leaves them queued in the database for the reconciler."""
+    """Queue every build; on a Redis failure they stay queued in the database (the outbox)."""
     for build in builds:
         try:
             queue.enqueue(build)
         except Exception:
-            logger.exception("could not enqueue build %s; it stays queued in the database", build.id)
+            logger.exception("could not enqueue build %s; it stays queued in the database",
+                             build.id)

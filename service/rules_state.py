@@ -16,7 +16,7 @@ CHECK_INTERVAL = 1.0
 
 
 class RulesHolder:
-    """Holds the last valid RuleSet; a changed file is loaded, an invalid one keeps the old rules."""
+    """The last valid RuleSet; a changed file is loaded, an invalid one keeps the old rules."""
 
     def __init__(self, path: str, *, environ: Mapping[str, str]) -> None:
         self.path = path
@@ -51,7 +51,8 @@ class RulesHolder:
             self._rules = load_rules_file(self.path, environ=self.environ)
         except RulesError as exc:
             self.error = str(exc)
-            logger.error("rules file %s is invalid; keeping the previous rules:\n%s", self.path, exc)
+            logger.error("rules file %s is invalid; keeping the previous rules:\n%s",
+                         self.path, exc)
             return
         self.error = None
         logger.info("reloaded rules from %s", self.path)

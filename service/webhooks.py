@@ -14,8 +14,8 @@ from core.forges import get_forge
 from core.plan import BuildPlan
 from core.rules import RepositoryConfig, match
 from core.signatures import verify_signature
-from service.state import build_queue, delivery_log, rules
 from service.queueing import enqueue_all
+from service.state import build_queue, delivery_log, rules
 
 bp = Blueprint("webhooks", __name__)
 logger = logging.getLogger(__name__)
@@ -69,22 +69,24 @@ def receive(forge: str) -> Response | tuple[Response, int]:
     """Turn one forge delivery into queued builds (202), or say why not."""
     adapter = get_forge(forge)
     if adapter is None:
-        return jsonify(error=f"unknown forge {forge!r}; use github, gitlab, gitea or bitbucket"), 404
+        known = "github, gitlab, gitea or bitbucket"
+        return jsonify(error=f"unknown forge {forge!r}; use {known}"), 404
     try:
         body = request.get_data(cache=True)
     except RequestEntityTooLarge:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         return jsonify(error=f"body is larger than the {limit} byte limit"), 413
-    headers = request.headers
-    delivery = Delivery(forge, adapter.event_name(headers) or "(none)", adapter.delivery_id(headers))
+    headers = dict(request.headers.items())
+    event = adapter.event_name(headers) or "(none)"
+    delivery = Delivery(forge, event, adapter.delivery_id(headers))
     try:
         delivery.repository = adapter.repository_name(headers, body)
         if delivery.repository is None:
             return _without_repository(delivery, adapter.parse(headers, body))
         repo = rules().find(forge, delivery.repository)
         if repo is None:
-            return delivery.answer(404, "rejected", f"repository {delivery.repository!r} is not "
-                                   f"configured for {forge}")
+            reason = f"repository {delivery.repository!r} is not configured for {forge}"
+            return delivery.answer(404, "rejected", reason)
         if repo.secrets or not repo.insecure_no_secret:
             verify_signature(forge, body, headers=headers, secrets=repo.secrets)
         if delivery.delivery_id and delivery_log().find_delivery(forge, delivery.delivery_id):

@@ -53,7 +53,7 @@ def run_git(args: list[str], *, cwd: Path | None = None, timeout: int) -> str:
     """Run `git <SAFE_CONFIG> <args>` and return stdout; GitError with git's message on failure."""
     runner = git.cmd.Git(str(cwd) if cwd else None)
     try:
-        out = runner.execute(
+        out = runner.execute(  # type: ignore[call-overload]
             ["git", *SAFE_CONFIG, *args],
             kill_after_timeout=timeout,
             env=git_env(),

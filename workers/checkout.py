@@ -46,6 +46,9 @@ class MirrorCheckout:
             return False
         return True
 
+    def _fetch(self, mirror: Path, *args: str) -> None:
+        run_git(["fetch", "--quiet", *args], cwd=mirror, timeout=self.timeout)
+
     def _create_mirror(self, url: str, mirror: Path) -> None:
         self.log(f"Cloning {redact(url)} into a new mirror (first build of this repository)\n")
         partial = mirror.with_name(mirror.name + ".partial")
@@ -64,12 +67,12 @@ class MirrorCheckout:
                     self._create_mirror(url, mirror)
                 elif not self._has_commit(mirror, commit):
                     self.log(f"Fetching new commits from {redact(url)} into the mirror\n")
-                    run_git(["fetch", "--quiet", "--prune", "origin"], cwd=mirror, timeout=self.timeout)
+                    self._fetch(mirror, "--prune", "origin")
                 else:
                     self.log("The mirror already has this commit; nothing to fetch\n")
                 if not self._has_commit(mirror, commit):
                     try:
-                        run_git(["fetch", "--quiet", "origin", commit], cwd=mirror, timeout=self.timeout)
+                        self._fetch(mirror, "origin", commit)
                     except GitError:
                         pass
                 if not self._has_commit(mirror, commit):

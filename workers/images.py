@@ -64,7 +64,8 @@ class DockerImages:
             )
             return self._read_build_stream(stream)
         except docker.errors.APIError as exc:
-            raise ImageBuildError(f"the Docker engine refused the build: {exc.explanation or exc}")
+            message = f"the Docker engine refused the build: {exc.explanation or exc}"
+            raise ImageBuildError(message) from None
 
     def _read_build_stream(self, stream: Iterable[dict[str, Any]]) -> str:
         image_id: str | None = None

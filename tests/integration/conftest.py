@@ -1,0 +1,189 @@
+"""The real stack for integration tests: Docker engine, registry, Redis and a real worker process.
+
+scripts/test starts the stack (scripts/stack.sh); a missing piece fails the tests, never skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+
+from service import create_app
+from tests.conftest import API_TOKEN, SECRET, make_repo
+
+REGISTRY = "127.0.0.1:5000"
+REDIS_URL = os.environ.get("AUTOBUILD_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+BUILD_DEADLINE = 180.0
+TERMINAL = {"success", "failed", "cancelled", "timed_out", "superseded", "skipped"}
+BASE_IMAGE = "local/busybox:latest"
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    """A client of the real engine, which must be up with the local base image."""
+    try:
+        client = docker.from_env()
+        client.ping()
+        client.images.get(BASE_IMAGE)
+    except Exception as exc:  # noqa: BLE001 - any failure means the stack is not there
+        pytest.fail(f"the Docker engine or {BASE_IMAGE} is missing ({exc}); run scripts/stack.sh")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def stack(docker_client: docker.DockerClient) -> dict[str, str]:
+    """Check Redis and the registry answer; empty the test Redis database."""
+    try:
+        Redis.from_url(REDIS_URL).flushdb()
+        requests.get(f"http://{REGISTRY}/v2/", timeout=5).raise_for_status()
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"Redis or the registry is not reachable ({exc}); run scripts/stack.sh")
+    return {"redis_url": REDIS_URL, "registry": REGISTRY}
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The var/ folder (database, mirrors, workspaces) shared by the app and the worker."""
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def worker_env(stack: dict[str, str], var_dir: Path) -> dict[str, str]:
+    """The environment a worker process runs with."""
+    env = dict(os.environ)
+    env.update(REDIS_URL=stack["redis_url"], DATABASE_URL=f"sqlite:///{var_dir}/autobuild.db",
+               AUTOBUILD_VAR_DIR=str(var_dir))
+    return env
+
+
+@pytest.fixture(scope="session")
+def worker(worker_env: dict[str, str], var_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `python -m workers` process, as the Procfile starts it."""
+    log = open(var_dir / "worker.log", "wb")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen([sys.executable, "-m", "workers"], env=worker_env,
+                               cwd=Path(__file__).resolve().parents[2], stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+RulesWriter = Callable[[str], None]
+
+
+@pytest.fixture
+def live_app(worker: subprocess.Popen[bytes], worker_env: dict[str, str],
+             tmp_path: Path) -> Iterator[tuple[Flask, RulesWriter]]:
+    """The real app (real RQ queue and database) and a function that (re)writes its rules."""
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text("repositories: []\n")
+
+    def write_rules(text: str) -> None:
+        rules_path.write_text(text)
+        app.extensions["rules"]._checked = 0.0
+        mtime = time.time() + 1
+        os.utime(rules_path, (mtime, mtime))
+
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": worker_env["DATABASE_URL"],
+        "REDIS_URL": worker_env["REDIS_URL"],
+        "RULES_PATH": str(rules_path),
+        "API_TOKEN": API_TOKEN,
+        "SECRET_KEY": "integration",
+    })
+    yield app, write_rules
+
+
+def unique_image(prefix: str = "it") -> str:
+    """A registry repository no other test uses."""
+    return f"{REGISTRY}/{prefix}-{uuid.uuid4().hex[:10]}/app"
+
+
+def rules_for(name: str, clone_url: str, image: str, rules: str | None = None) -> str:
+    """A rules file with one GitHub repository."""
+    rules = rules or "      - source_type: branch\n        source: main\n        tag: latest\n"
+    return (f"repositories:\n  - name: {name}\n    provider: github\n"
+            f"    clone_url: {clone_url}\n    secret: {SECRET}\n    image: {image}\n"
+            f"    rules:\n{rules}")
+
+
+def wait_for_build(client: FlaskClient, build_id: str,
+                   deadline: float = BUILD_DEADLINE) -> dict[str, Any]:
+    """Poll the API until the build ends (or fail at the deadline)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        build: dict[str, Any] = client.get(f"/api/builds/{build_id}").get_json()
+        if build["status"] in TERMINAL:
+            return build
+        time.sleep(0.2)
+    pytest.fail(f"build {build_id} did not finish within {deadline} s: {build}")
+
+
+def registry_digest(reference: str) -> str:
+    """The registry's manifest digest for `host/repo:tag`."""
+    host, _, rest = reference.partition("/")
+    repo, _, tag = rest.rpartition(":")
+    response = requests.head(
+        f"http://{host}/v2/{repo}/manifests/{tag}", timeout=10,
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
+                           "application/vnd.oci.image.manifest.v1+json"})
+    response.raise_for_status()
+    return response.headers["Docker-Content-Digest"]
+
+
+def read_file_from_registry_image(client: docker.DockerClient, reference: str, path: str) -> str:
+    """Pull `reference` afresh from the registry and read one file out of it."""
+    import io
+    import tarfile
+
+    try:
+        client.images.remove(reference, force=True)
+    except docker.errors.ImageNotFound:
+        pass
+    image = client.images.pull(reference)
+    container = client.containers.create(image.id, command=["true"])
+    try:
+        stream, _ = container.get_archive(path)
+        archive = tarfile.open(fileobj=io.BytesIO(b"".join(stream)))
+        member = archive.extractfile(archive.getmembers()[0])
+        assert member is not None
+        return member.read().decode()
+    finally:
+        container.remove(force=True)
+
+
+@pytest.fixture
+def source_repo(tmp_path: Path) -> Callable[..., tuple[Path, str]]:
+    """Make a bare git repository with a Dockerfile FROM the local base image."""
+
+    def make(files: dict[str, str] | None = None) -> tuple[Path, str]:
+        marker = uuid.uuid4().hex
+        content = {
+            "Dockerfile": (f"FROM {BASE_IMAGE}\nCOPY . /src\n"
+                           "RUN echo \"run-step-output $(cat /src/marker.txt)\"\n"),
+            "marker.txt": marker,
+        }
+        content.update(files or {})
+        return make_repo(tmp_path / f"src-{marker[:6]}", content)
+
+    return make

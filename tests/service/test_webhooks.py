@@ -1,0 +1,170 @@
+"""POST /hooks/github through the real Flask app, real GitHub payloads, a recording queue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.conftest import SECRET, WebhookSender, repo_yaml
+from tests.core.fixtures import FIXTURES_DIR, manifest
+from tests.fakes import RecordingQueue
+
+PUSH = FIXTURES_DIR / "github/push-branch.json"
+
+
+def push_payload(**changes: Any) -> dict[str, Any]:
+    """The real GitHub push payload with some top-level fields rewritten."""
+    payload: dict[str, Any] = json.loads(PUSH.read_bytes())
+    payload.update(changes)
+    return payload
+
+
+def hello_world_app(app_factory: Callable[..., Flask], rules: str | None = None,
+                    **config: Any) -> Flask:
+    return app_factory("repositories:\n" + repo_yaml("Codertocat/Hello-World", rules=rules),
+                       **config)
+
+
+def test_recorded_signature_on_exact_bytes_queues_one_build(
+    app_factory: Callable[..., Flask], queue: RecordingQueue
+) -> None:
+    row = next(f for f in manifest() if f.file == "github/push-branch.json")
+    signature = next(s for s in row.entry["signatures"] if s["header"] == "X-Hub-Signature-256")
+    rules = f"repositories:\n{repo_yaml('Codertocat/Hello-World')}".replace(
+        f"secret: {SECRET}", f"secret: {signature['secret']}")
+    client = app_factory(rules).test_client()
+    response = client.post("/hooks/github", data=row.body, headers={
+        "X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1",
+        "X-Hub-Signature-256": signature["value"], "Content-Type": "application/json"})
+    assert response.status_code == 202, response.get_json()
+    (build,) = response.get_json()["builds"]
+    assert build["status"] == "queued"
+    assert build["ref"] == row.entry["ref"]
+    assert build["commit"] == row.entry["after"]
+    assert build["tags"] == ["127.0.0.1:5000/acme/webapp:latest"]
+    assert build["repository"] == "Codertocat/Hello-World"
+    assert queue.enqueued == [build["id"]]
+
+
+@pytest.mark.parametrize("signature", [
+    pytest.param(None, id="missing"),
+    pytest.param("sha256=" + "0" * 64, id="wrong"),
+    pytest.param("sha1=cf93f9ba3c8d3a789e61f91e1e5c6a360d036e98", id="sha1-downgrade"),
+    pytest.param("sha256=é", id="non-ascii"),
+])
+def test_bad_signature_is_401_and_queues_nothing(
+    app_factory: Callable[..., Flask], queue: RecordingQueue, signature: str | None
+) -> None:
+    client = hello_world_app(app_factory).test_client()
+    headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-2",
+               "Content-Type": "application/json"}
+    if signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    response = client.post("/hooks/github", data=PUSH.read_bytes(), headers=headers)
+    assert response.status_code == 401
+    assert "signature" in response.get_json()["error"]
+    assert queue.enqueued == []
+
+
+def test_tampered_body_is_401(app_factory: Callable[..., Flask], queue: RecordingQueue) -> None:
+    client = hello_world_app(app_factory).test_client()
+    body = PUSH.read_bytes()
+    sender = WebhookSender(client)
+    from core.signatures import sign_github
+
+    signature = sign_github(body, SECRET)
+    tampered = body.replace(b"Update README", b"Update READMF")
+    assert sender.github(tampered, signature=signature).status_code == 401
+    assert queue.enqueued == []
+
+
+def test_ping_is_2xx_and_builds_nothing(app_factory: Callable[..., Flask],
+                                        queue: RecordingQueue) -> None:
+    ping = (FIXTURES_DIR / "github/ping.json").read_bytes()
+    name = json.loads(ping)["repository"]["full_name"]
+    client = app_factory("repositories:\n" + repo_yaml(name)).test_client()
+    response = WebhookSender(client).github(ping, event="ping")
+    assert response.status_code == 200
+    assert "pong" in response.get_json()["message"]
+    assert queue.enqueued == []
+
+
+def test_push_matching_no_rule_says_why(app_factory: Callable[..., Flask],
+                                        queue: RecordingQueue) -> None:
+    client = hello_world_app(app_factory).test_client()
+    response = WebhookSender(client).github(push_payload(ref="refs/heads/feature-x"))
+    assert response.status_code == 202
+    data = response.get_json()
+    assert data["builds"] == []
+    assert "feature-x" in data["ignored"] and "master" in data["ignored"]
+    assert queue.enqueued == []
+
+
+def test_two_matching_rules_make_two_builds(app_factory: Callable[..., Flask],
+                                            queue: RecordingQueue) -> None:
+    rules = ("      - source_type: branch\n        source: master\n        tag: latest\n"
+             "      - source_type: branch\n        source: /^mas/\n"
+             "        tag: \"{sourceref}-{short_sha}\"\n")
+    client = hello_world_app(app_factory, rules).test_client()
+    response = WebhookSender(client).github(push_payload())
+    assert response.status_code == 202
+    tags = [b["tags"] for b in response.get_json()["builds"]]
+    assert tags == [["127.0.0.1:5000/acme/webapp:latest"],
+                    ["127.0.0.1:5000/acme/webapp:master-199eddf"]]
+    assert len(queue.enqueued) == 2
+
+
+def test_unconfigured_repository_is_404_naming_it(client: Any) -> None:
+    response = WebhookSender(client).github(push_payload())
+    assert response.status_code == 404
+    assert "Codertocat/Hello-World" in response.get_json()["error"]
+
+
+def test_redelivery_returns_the_original_builds(app_factory: Callable[..., Flask],
+                                                queue: RecordingQueue) -> None:
+    client = hello_world_app(app_factory).test_client()
+    sender = WebhookSender(client)
+    first = sender.github(push_payload(), delivery="same-guid")
+    second = sender.github(push_payload(), delivery="same-guid")
+    assert first.status_code == 202 and second.status_code == 200
+    assert second.get_json()["duplicate"] is True
+    assert [b["id"] for b in second.get_json()["builds"]] == [
+        b["id"] for b in first.get_json()["builds"]]
+    assert len(queue.enqueued) == 1
+
+
+def test_redis_down_still_records_the_build(app_factory: Callable[..., Flask]) -> None:
+    app = hello_world_app(app_factory)
+    app.extensions["build_queue"] = RecordingQueue(fail=True)
+    response = WebhookSender(app.test_client()).github(push_payload())
+    assert response.status_code == 202
+    (build,) = response.get_json()["builds"]
+    assert build["status"] == "queued"
+
+
+def test_oversized_body_is_413(app_factory: Callable[..., Flask]) -> None:
+    app = hello_world_app(app_factory, MAX_CONTENT_LENGTH=1000)
+    response = WebhookSender(app.test_client()).github(PUSH.read_bytes())
+    assert response.status_code == 413
+    assert "limit" in response.get_json()["error"]
+
+
+def test_invalid_json_is_400(client: Any) -> None:
+    response = WebhookSender(client).github(b"{not json")
+    assert response.status_code == 400
+    assert "JSON" in response.get_json()["error"]
+
+
+def test_deliveries_are_listed_with_outcome(app_factory: Callable[..., Flask]) -> None:
+    client = hello_world_app(app_factory).test_client()
+    sender = WebhookSender(client)
+    sender.github(push_payload(ref="refs/heads/other"), delivery="ignored-1")
+    sender.github(push_payload(), delivery="queued-1")
+    deliveries = client.get("/api/deliveries").get_json()["deliveries"]
+    assert [(d["delivery_id"], d["outcome"]) for d in deliveries] == [
+        ("queued-1", "queued"), ("ignored-1", "ignored")]
+    assert "other" in deliveries[1]["reason"]
