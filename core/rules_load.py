@@ -1,0 +1,316 @@
+"""Loading and validating the build-rules YAML file (no I/O but reading that one file).
+
+The YAML is composed with PyYAML's SafeLoader (never constructed from arbitrary tags), so every
+error carries the line it comes from: `build_rules.yaml:12: repositories[0].rules[2].source: …`.
+Every problem in the file is collected and raised together as one RulesError.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import yaml
+
+from core.errors import RulesError
+from core.events import RefKind
+from core.paths import build_path_problem, glob_problem
+from core.rules import (
+    PROVIDERS,
+    BuildRule,
+    RegistryAuth,
+    RepositoryConfig,
+    RuleSet,
+    compile_source,
+)
+from core.rules_yaml import Reader
+from core.tags import (
+    DEFAULT_TAG_TEMPLATE,
+    SEMVER_VARIABLES,
+    parse_semver,
+    placeholders,
+    repository_problem,
+    sanitize_tag,
+    split_templates,
+    template_problems,
+)
+
+REPOSITORY_KEYS = frozenset({
+    "name", "provider", "clone_url", "secret", "secrets", "insecure_no_secret", "image",
+    "hooks", "registry_auth", "rules",
+})
+RULE_KEYS = frozenset({
+    "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
+    "included_files", "ignored_files", "cache", "pull", "submodules", "timeout", "labels",
+})
+CLONE_SCHEMES = ("https", "http", "ssh", "git", "file")
+_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
+_SCP_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._~-]*@[A-Za-z0-9][A-Za-z0-9.-]*:.+")
+
+
+def default_rules() -> tuple[BuildRule, ...]:
+    """Docker Hub's default rules for a repository without `rules`: main and master → latest."""
+    return (
+        BuildRule(index=0, source_type=RefKind.BRANCH, source="main", tag="latest"),
+        BuildRule(index=1, source_type=RefKind.BRANCH, source="master", tag="latest"),
+    )
+
+
+def clone_url_problem(url: str) -> str | None:
+    """Why `url` is not a clone URL we accept, or None (pure string checks)."""
+    if not url:
+        return "clone_url is empty"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "clone_url must not contain whitespace or control characters"
+    if url.startswith("-"):
+        return "clone_url must not start with '-'"
+    if "::" in url:
+        return "clone_url must not use a transport::address form (like ext::)"
+    scheme = _SCHEME_RE.fullmatch(url)
+    if scheme is not None:
+        if scheme.group(1).lower() not in CLONE_SCHEMES:
+            allowed = ", ".join(CLONE_SCHEMES)
+            return f"clone_url scheme {scheme.group(1)!r} is not allowed (allowed: {allowed})"
+        if not scheme.group(2).strip("/"):
+            return "clone_url has no host or path"
+        if scheme.group(2).split("/", 1)[0].rpartition("@")[2].startswith("-"):
+            return "clone_url host must not start with '-'"
+        return None
+    if _SCP_RE.fullmatch(url):
+        return None
+    return "clone_url must be a URL (https://, ssh://, git://, file:///path) or user@host:path; " \
+        "plain local paths are refused"
+
+
+def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules>") -> RuleSet:
+    """The rule set in YAML `text`; raises RulesError listing every problem with file:line."""
+    reader = Reader(filename, environ)
+    root = reader.compose(text)
+    repositories: list[RepositoryConfig] = []
+    if root is not None:
+        fields = reader.mapping(root, "", {"repositories"}, required=("repositories",))
+        node = fields.get("repositories")
+        items = [] if node is None else reader.sequence(node, "repositories") or []
+        seen: dict[tuple[str, str], int] = {}
+        for i, item in enumerate(items):
+            repo = _repository(reader, item, f"repositories[{i}]")
+            if repo is None:
+                continue
+            key = (repo.provider, repo.name)
+            if key in seen:
+                reader.error(item, f"repositories[{i}].name", f"{repo.provider} repository "
+                             f"{repo.name} is already configured at repositories[{seen[key]}]")
+                continue
+            seen[key] = i
+            repositories.append(repo)
+    if reader.errors:
+        raise RulesError(reader.errors)
+    return RuleSet(tuple(repositories))
+
+
+def load_rules_file(path: str, *, environ: Mapping[str, str]) -> RuleSet:
+    """The rule set in the file at `path`; a missing or unreadable file is a RulesError."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError([f"{path}: cannot read the rules file: {exc}"]) from exc
+    return load_rules(text, environ=environ, filename=path)
+
+
+def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig | None:
+    """One repository entry, or None when it has errors (already reported)."""
+    before = reader.count()
+    f = reader.mapping(node, path, REPOSITORY_KEYS,
+                       required=("name", "provider", "clone_url", "image"))
+    name = reader.string(f.get("name"), f"{path}.name")
+    if name is not None and (not re.fullmatch(r"[^\s/]+(?:/[^\s/]+)+", name)):
+        reader.error(f["name"], f"{path}.name", f"{name!r} is not an owner/name repository name")
+    provider = reader.string(f.get("provider"), f"{path}.provider")
+    if provider is not None and provider not in PROVIDERS:
+        reader.error(f["provider"], f"{path}.provider",
+                     f"unknown provider {provider!r} (known: {', '.join(PROVIDERS)})")
+    clone_url = reader.string(f.get("clone_url"), f"{path}.clone_url")
+    if clone_url is not None and (problem := clone_url_problem(clone_url)):
+        reader.error(f["clone_url"], f"{path}.clone_url", problem)
+    image = reader.string(f.get("image"), f"{path}.image")
+    if image is not None and (problem := repository_problem(image)):
+        reader.error(f["image"], f"{path}.image", f"{image!r}: {problem}")
+    secrets = _secrets(reader, f, path)
+    insecure = reader.boolean(f.get("insecure_no_secret"), f"{path}.insecure_no_secret", False)
+    if not secrets and not insecure and "secret" not in f and "secrets" not in f:
+        reader.error(node, path, "no webhook secret: set secret or secrets "
+                     "(or insecure_no_secret: true to accept unsigned deliveries)")
+    hooks = reader.boolean(f.get("hooks"), f"{path}.hooks", False)
+    auth = _registry_auth(reader, f.get("registry_auth"), f"{path}.registry_auth")
+    rules_node = f.get("rules")
+    rules = default_rules() if rules_node is None else _rules(reader, rules_node, f"{path}.rules")
+    if reader.count() > before:
+        return None
+    assert name and provider and clone_url and image
+    repo = RepositoryConfig(
+        name=name, provider=provider, clone_url=clone_url, image=image, secrets=secrets,
+        insecure_no_secret=insecure, rules=rules, hooks=hooks, registry_auth=auth,
+        default_rules=rules_node is None,
+    )
+    return repo
+
+
+def _secrets(reader: Reader, f: dict[str, yaml.Node], path: str) -> tuple[str, ...]:
+    """The webhook secrets from `secret` or `secrets`, each non-empty."""
+    if "secret" in f and "secrets" in f:
+        reader.error(f["secrets"], f"{path}.secrets", "set either secret or secrets, not both")
+        return ()
+    if "secret" in f:
+        values = [(f["secret"], reader.string(f["secret"], f"{path}.secret"))]
+    elif "secrets" in f:
+        items = reader.sequence(f["secrets"], f"{path}.secrets") or []
+        if not items and isinstance(f["secrets"], yaml.SequenceNode):
+            reader.error(f["secrets"], f"{path}.secrets", "must list at least one secret")
+        values = [(n, reader.string(n, f"{path}.secrets[{i}]")) for i, n in enumerate(items)]
+    else:
+        return ()
+    for n, value in values:
+        if value == "":
+            reader.error(n, f"{path}.secret", "secret is empty")
+    return tuple(v for _, v in values if v)
+
+
+def _registry_auth(reader: Reader, node: yaml.Node | None, path: str) -> RegistryAuth | None:
+    """The registry credentials, when configured."""
+    if node is None:
+        return None
+    f = reader.mapping(node, path, {"username", "password"}, required=("username", "password"))
+    username = reader.string(f.get("username"), f"{path}.username")
+    password = reader.string(f.get("password"), f"{path}.password")
+    if username is None or password is None:
+        return None
+    return RegistryAuth(username, password)
+
+
+def _rules(reader: Reader, node: yaml.Node, path: str) -> tuple[BuildRule, ...]:
+    """The rules of one repository, checked each on its own and then against each other."""
+    items = reader.sequence(node, path)
+    if items is None:
+        return ()
+    if not items:
+        reader.error(node, path, "rules: [] builds nothing; list at least one rule "
+                     "(or omit rules for the defaults main/master → latest)")
+        return ()
+    rules: list[BuildRule] = []
+    for i, item in enumerate(items):
+        rule = _rule(reader, item, f"{path}[{i}]", i)
+        if rule is not None:
+            rules.append(rule)
+    _check_collisions(reader, rules, items, path)
+    return tuple(rules)
+
+
+def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule | None:
+    """One build rule, or None when it has errors (already reported)."""
+    before = reader.count()
+    f = reader.mapping(node, path, RULE_KEYS, required=("source_type", "source"))
+    kind = reader.string(f.get("source_type"), f"{path}.source_type")
+    if kind is not None and kind not in ("branch", "tag"):
+        reader.error(f["source_type"], f"{path}.source_type",
+                     f"must be branch or tag, not {kind!r}")
+    source = reader.string(f.get("source"), f"{path}.source")
+    groups: int | None = None
+    if source is not None and source.strip() == "":
+        reader.error(f["source"], f"{path}.source", "must not be empty")
+    elif source is not None and len(source) >= 2 and source[0] == source[-1] == "/":
+        try:
+            groups = compile_source(source[1:-1]).groups
+        except re.error as exc:
+            reader.error(f["source"], f"{path}.source", f"invalid regex: {exc}")
+            groups = 9  # unknown: do not also report the templates' groups
+        if source == "//":
+            reader.error(f["source"], f"{path}.source", "empty regex //")
+    tag = reader.string(f.get("tag"), f"{path}.tag", DEFAULT_TAG_TEMPLATE)
+    if tag is not None and source is not None:
+        _check_templates(reader, f.get("tag") or node, f"{path}.tag", tag, source, groups)
+    paths: dict[str, str] = {}
+    for key, default in (("dockerfile", "Dockerfile"), ("context", "/")):
+        value = reader.string(f.get(key), f"{path}.{key}", default)
+        problem = None if value is None else build_path_problem(value, what=key)
+        if problem is not None:
+            reader.error(f[key], f"{path}.{key}", problem)
+        paths[key] = value or ""
+    target = reader.string(f.get("target"), f"{path}.target", None, nullable=True)
+    if target == "":
+        reader.error(f["target"], f"{path}.target", "must not be empty (omit it instead)")
+    globs: dict[str, tuple[str, ...]] = {}
+    for key in ("included_files", "ignored_files"):
+        items = reader.string_list(f.get(key), f"{path}.{key}")
+        for i, pattern in enumerate(items):
+            if problem := glob_problem(pattern):
+                reader.error(f[key], f"{path}.{key}[{i}]", problem)
+        globs[key] = tuple(items)
+    timeout = reader.integer(f.get("timeout"), f"{path}.timeout", 3600)
+    if timeout is not None and timeout <= 0:
+        reader.error(f["timeout"], f"{path}.timeout", "must be a positive number of seconds")
+    rule_flags = {k: reader.boolean(f.get(k), f"{path}.{k}", d) for k, d in
+                  (("autobuild", True), ("cache", True), ("pull", False), ("submodules", False))}
+    build_args = reader.string_map(f.get("build_args"), f"{path}.build_args")
+    labels = reader.string_map(f.get("labels"), f"{path}.labels")
+    if reader.count() > before:
+        return None
+    assert kind is not None and source is not None and tag is not None and timeout is not None
+    return BuildRule(
+        index=index, source_type=RefKind(kind), source=source, tag=tag,
+        dockerfile=paths["dockerfile"], context=paths["context"], target=target,
+        build_args=build_args, labels=labels, included_files=globs["included_files"],
+        ignored_files=globs["ignored_files"], timeout=timeout, **rule_flags,
+    )
+
+
+def _check_templates(
+    reader: Reader, node: yaml.Node, path: str, tag: str, source: str, groups: int | None
+) -> None:
+    """Report invalid tag templates, and templates a literal source can never render."""
+    templates = split_templates(tag)
+    if not templates:
+        reader.error(node, path, "no tag template (give one or more, comma separated)")
+    is_regex = len(source) >= 2 and source[0] == source[-1] == "/"
+    for template in templates:
+        for problem in template_problems(template, groups=groups if is_regex else None):
+            reader.error(node, path, problem)
+        used = [name for name in placeholders(template) if name in SEMVER_VARIABLES]
+        semver = parse_semver(source)
+        if used and not is_regex and (semver is None or semver.prerelease and used != ["version"]):
+            reader.error(node, path, f"tag template {template!r} never renders: "
+                         f"{source} is not a semver name its placeholders need")
+
+
+def _check_collisions(
+    reader: Reader, rules: list[BuildRule], nodes: list[yaml.Node], path: str
+) -> None:
+    """Report two rules pushing the same literal tag for refs both can match.
+
+    Only literal templates (no placeholders) are compared, after sanitising. Two rules can match
+    the same ref when they have the same source_type and either the same literal source or at
+    least one regex source (regexes are not compared with each other).
+    """
+    literal = {r.index: {sanitize_tag(t) for t in split_templates(r.tag) if "{" not in t}
+               for r in rules}
+    for j, later in enumerate(rules):
+        for earlier in rules[:j]:
+            if earlier.source_type is not later.source_type:
+                continue
+            if not (earlier.is_regex or later.is_regex or earlier.source == later.source):
+                continue
+            for tag in sorted(literal[earlier.index] & literal[later.index]):
+                reader.error(_tag_node(nodes[later.index]), f"{path}[{later.index}].tag",
+                             f"tag {tag!r} is also pushed by rules[{earlier.index}] "
+                             f"({earlier.describe()}) for the same refs: two builds racing "
+                             "for one tag")
+
+
+def _tag_node(node: yaml.Node) -> yaml.Node:
+    """The node to report a collision at: the rule's `tag` value when present, else the rule."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "tag":
+                found: yaml.Node = value
+                return found
+    return node
