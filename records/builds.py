@@ -8,15 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from core.plan import BuildPlan
 from core.status import ALLOWED_TRANSITIONS, BuildStatus
 from records.db import create_schema, iso, make_engine, new_build_id, utcnow
-from records.schema import build_logs, builds
-
-DEFAULT_LOG_CAP = 64 * 1024 * 1024
-TRUNCATION_MARKER = "\n...<log truncated: the build printed more than the log cap>\n"
+from records.logs import DEFAULT_LOG_CAP, BuildLogMixin
+from records.schema import builds
 
 
 @dataclass(frozen=True)
@@ -41,6 +39,9 @@ class BuildRecord:
     started_at: datetime | None
     finished_at: datetime | None
     log_size: int
+    building_at: datetime | None = None
+    pushing_at: datetime | None = None
+    heartbeat_at: datetime | None = None
 
     @property
     def duration_seconds(self) -> float | None:
@@ -75,10 +76,20 @@ class BuildRecord:
             "started_at": iso(self.started_at),
             "finished_at": iso(self.finished_at),
             "duration_seconds": self.duration_seconds,
+            "phases": self.phase_times(),
+        }
+
+    def phase_times(self) -> dict[str, str | None]:
+        """When each phase began (and when the build finished), ISO 8601 in UTC."""
+        return {
+            "cloning": iso(self.started_at),
+            "building": iso(self.building_at),
+            "pushing": iso(self.pushing_at),
+            "finished": iso(self.finished_at),
         }
 
 
-class BuildStore:
+class BuildStore(BuildLogMixin):
     """Reads and writes the system of record through one SQLAlchemy engine."""
 
     def __init__(self, engine: Engine, *, log_cap: int = DEFAULT_LOG_CAP) -> None:
@@ -100,17 +111,16 @@ class BuildStore:
         """Insert one queued build per plan, in one transaction."""
         now = utcnow()
         ids = [new_build_id() for _ in plans]
-        rows = build_rows(ids, plans, delivery_id=delivery_id, now=now)
-        if rows:
+        if plans:
             with self.engine.begin() as conn:
-                conn.execute(insert(builds), rows)
+                insert_builds(conn, ids, plans, delivery_id=delivery_id, now=now)
         return [b for b in (self.get_build(i) for i in ids) if b is not None]
 
     def get_build(self, build_id: str) -> BuildRecord | None:
         """The build with this id, or None."""
         with self.engine.connect() as conn:
             row = conn.execute(select(builds).where(builds.c.id == build_id)).mappings().first()
-        return _build_from_row(row) if row else None
+        return build_from_row(row) if row else None
 
     def get_builds(self, build_ids: Iterable[str]) -> list[BuildRecord]:
         """The builds with these ids, in the order given (unknown ids are left out)."""
@@ -119,7 +129,7 @@ class BuildStore:
             return []
         with self.engine.connect() as conn:
             rows = conn.execute(select(builds).where(builds.c.id.in_(wanted))).mappings().all()
-        found = {r["id"]: _build_from_row(r) for r in rows}
+        found = {r["id"]: build_from_row(r) for r in rows}
         return [found[i] for i in wanted if i in found]
 
     def recent_builds(
@@ -141,7 +151,7 @@ class BuildStore:
             query = query.where(builds.c.ref == ref)
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
-        return [_build_from_row(r) for r in rows]
+        return [build_from_row(r) for r in rows]
 
     def builds_with_status(self, statuses: Iterable[BuildStatus]) -> list[BuildRecord]:
         """Every build currently in one of `statuses`, oldest first."""
@@ -149,7 +159,7 @@ class BuildStore:
         query = select(builds).where(builds.c.status.in_(values)).order_by(builds.c.created_at)
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [_build_from_row(r) for r in rows]
+        return [build_from_row(r) for r in rows]
 
     def set_status(
         self,
@@ -170,6 +180,11 @@ class BuildStore:
         now = utcnow()
         if new is BuildStatus.CLONING:
             values["started_at"] = now
+            values["heartbeat_at"] = now
+        elif new is BuildStatus.BUILDING:
+            values["building_at"] = now
+        elif new is BuildStatus.PUSHING:
+            values["pushing_at"] = now
         if new.is_terminal():
             values["finished_at"] = now
         if error is not None:
@@ -187,48 +202,8 @@ class BuildStore:
             result = conn.execute(statement)
         return bool(result.rowcount)
 
-    # logs -------------------------------------------------------------------------------------
 
-    def append_log(self, build_id: str, text: str) -> None:
-        """Append build output; past the cap, one truncation marker and nothing more."""
-        if not text:
-            return
-        with self.engine.begin() as conn:
-            size = conn.execute(
-                select(builds.c.log_size).where(builds.c.id == build_id)
-            ).scalar_one_or_none()
-            if size is None or size >= self.log_cap:
-                return
-            room = self.log_cap - size
-            if len(text) > room:
-                text = text[:room] + TRUNCATION_MARKER
-                new_size = self.log_cap
-            else:
-                new_size = size + len(text)
-            seq = conn.execute(
-                select(func.coalesce(func.max(build_logs.c.seq), 0)).where(
-                    build_logs.c.build_id == build_id
-                )
-            ).scalar_one()
-            conn.execute(insert(build_logs).values(build_id=build_id, seq=seq + 1, text=text))
-            conn.execute(update(builds).where(builds.c.id == build_id).values(log_size=new_size))
-
-    def log_chunks(self, build_id: str, *, after_seq: int = 0) -> list[tuple[int, str]]:
-        """Log chunks with seq > after_seq, in order (for live streaming)."""
-        query = (
-            select(build_logs.c.seq, build_logs.c.text)
-            .where(build_logs.c.build_id == build_id, build_logs.c.seq > after_seq)
-            .order_by(build_logs.c.seq)
-        )
-        with self.engine.connect() as conn:
-            return [(int(seq), str(text)) for seq, text in conn.execute(query).all()]
-
-    def get_log(self, build_id: str) -> str:
-        """The whole log of a build."""
-        return "".join(text for _, text in self.log_chunks(build_id))
-
-
-def _build_from_row(row: Any) -> BuildRecord:
+def build_from_row(row: Any) -> BuildRecord:
     return BuildRecord(
         id=row["id"],
         repository=row["repository"],
@@ -248,7 +223,35 @@ def _build_from_row(row: Any) -> BuildRecord:
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         log_size=row["log_size"] or 0,
+        building_at=row["building_at"],
+        pushing_at=row["pushing_at"],
+        heartbeat_at=row["heartbeat_at"],
     )
+
+
+def supersede_queued(conn: Connection, plan: BuildPlan, newer_id: str, now: datetime) -> int:
+    """Mark queued builds of the same rule and ref as superseded by `newer_id`."""
+    result = conn.execute(
+        update(builds)
+        .where(
+            builds.c.repository == plan.repository,
+            builds.c.provider == plan.provider,
+            builds.c.rule_index == plan.rule_index,
+            builds.c.ref == plan.ref,
+            builds.c.status == BuildStatus.QUEUED.value,
+            builds.c.id != newer_id,
+        )
+        .values(status=BuildStatus.SUPERSEDED.value, superseded_by=newer_id, finished_at=now)
+    )
+    return int(result.rowcount)
+
+
+def insert_builds(conn: Connection, ids: Sequence[str], plans: Sequence[BuildPlan], *,
+                  delivery_id: str | None, now: datetime) -> None:
+    """Insert queued builds; older queued builds of the same rule and ref are superseded."""
+    conn.execute(insert(builds), build_rows(ids, plans, delivery_id=delivery_id, now=now))
+    for build_id, plan in zip(ids, plans, strict=True):
+        supersede_queued(conn, plan, build_id, now)
 
 
 def build_rows(

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from core.plan import BuildPlan
-from records.builds import BuildRecord, BuildStore, build_rows
+from records.builds import BuildRecord, BuildStore, insert_builds
 from records.db import iso, new_build_id, utcnow
-from records.schema import builds, deliveries
+from records.schema import deliveries
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,7 @@ class DeliveryLog:
                     )
                 )
                 if plans:
-                    rows = build_rows(ids, plans, delivery_id=delivery_id, now=now)
-                    conn.execute(insert(builds), rows)
+                    insert_builds(conn, ids, plans, delivery_id=delivery_id, now=now)
                 pk = result.inserted_primary_key
         except IntegrityError:
             if key is not None:

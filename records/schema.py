@@ -37,8 +37,12 @@ builds = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
+    Column("building_at", DateTime(timezone=True)),
+    Column("pushing_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True)),
     Column("log_size", Integer, nullable=False, default=0),
     Index("ix_builds_created", "created_at"),
+    Index("ix_builds_rule_ref", "repository", "rule_index", "ref", "status"),
     Index("ix_builds_repo_created", "repository", "created_at"),
     Index("ix_builds_status", "status"),
 )

@@ -93,6 +93,27 @@ class DockerImages:
             raise ImageBuildError("the build ended without producing an image")
         return image_id
 
+    def ensure_local(self, reference: str, *, auth_config: Mapping[str, str] | None = None
+                     ) -> bool:
+        """Make the previous image of a rule available as layer cache; False when there is none."""
+        try:
+            self.api.inspect_image(reference)
+            return True
+        except docker.errors.ImageNotFound:
+            pass
+        repository, tag = split_reference(reference)
+        try:
+            for chunk in self.api.pull(repository, tag=tag, stream=True, decode=True,
+                                       auth_config=dict(auth_config) if auth_config else None):
+                if "error" in chunk or "errorDetail" in chunk:
+                    raise docker.errors.APIError(_error_message(chunk))
+        except docker.errors.APIError as exc:
+            self.log(f"No previous image {reference} to use as layer cache "
+                     f"({getattr(exc, 'explanation', None) or exc})\n")
+            return False
+        self.log(f"Pulled the previous image {reference} to use as layer cache\n")
+        return True
+
     def tag(self, image_id: str, reference: str) -> None:
         """Point `reference` at the image."""
         repository, tag = split_reference(reference)

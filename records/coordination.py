@@ -1,0 +1,122 @@
+"""How builds of one rule and ref take turns, and how lost ones are found (database I/O).
+
+Every decision here is one conditional UPDATE, so web processes and workers on several machines
+can race on the same rows and exactly one wins.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import aliased
+
+from core.plan import BuildPlan
+from core.status import RUNNING, BuildStatus
+from records.builds import BuildRecord, BuildStore, build_from_row
+from records.db import utcnow
+from records.schema import builds
+
+RUNNING_VALUES = [s.value for s in RUNNING]
+
+
+class StartResult(StrEnum):
+    """What happened when a worker tried to start a build."""
+
+    STARTED = "started"
+    WAIT = "wait"  # another build of the same rule and ref is running: keep commit order
+    GONE = "gone"  # no longer queued (cancelled, superseded) or unknown
+
+
+def find_same_commit(store: BuildStore, plan: BuildPlan) -> BuildRecord | None:
+    """A build of this rule and commit that succeeded or is still under way, if any."""
+    wanted = [BuildStatus.SUCCESS.value, BuildStatus.QUEUED.value, *RUNNING_VALUES]
+    query = (
+        select(builds)
+        .where(
+            builds.c.repository == plan.repository,
+            builds.c.provider == plan.provider,
+            builds.c.rule_index == plan.rule_index,
+            builds.c.commit_sha == plan.commit,
+            builds.c.status.in_(wanted),
+        )
+        .order_by(builds.c.created_at.desc())
+        .limit(1)
+    )
+    with store.engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return build_from_row(row) if row else None
+
+
+def start_build(store: BuildStore, build_id: str) -> StartResult:
+    """queued → cloning, unless another build of the same rule and ref is running."""
+    other = aliased(builds)
+    now = utcnow()
+    sibling_running = exists().where(
+        other.c.repository == builds.c.repository,
+        other.c.provider == builds.c.provider,
+        other.c.rule_index == builds.c.rule_index,
+        other.c.ref == builds.c.ref,
+        other.c.status.in_(RUNNING_VALUES),
+        other.c.id != builds.c.id,
+    )
+    statement = (
+        update(builds)
+        .where(builds.c.id == build_id, builds.c.status == BuildStatus.QUEUED.value,
+               ~sibling_running)
+        .values(status=BuildStatus.CLONING.value, started_at=now, heartbeat_at=now)
+    )
+    with store.engine.begin() as conn:
+        if conn.execute(statement).rowcount:
+            return StartResult.STARTED
+        status = conn.execute(
+            select(builds.c.status).where(builds.c.id == build_id)
+        ).scalar_one_or_none()
+    return StartResult.WAIT if status == BuildStatus.QUEUED.value else StartResult.GONE
+
+
+def heartbeat(store: BuildStore, build_id: str) -> BuildStatus | None:
+    """Record that the build's worker is alive; returns the build's current status."""
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(builds)
+            .where(builds.c.id == build_id, builds.c.status.in_(RUNNING_VALUES))
+            .values(heartbeat_at=utcnow())
+        )
+        status = conn.execute(
+            select(builds.c.status).where(builds.c.id == build_id)
+        ).scalar_one_or_none()
+    return BuildStatus(status) if status else None
+
+
+def fail_lost_builds(store: BuildStore, *, stale_after: timedelta, message: str) -> list[str]:
+    """Mark running builds whose worker stopped sending heartbeats as failed; returns their ids."""
+    cutoff = utcnow() - stale_after
+    stale = and_(builds.c.status.in_(RUNNING_VALUES), builds.c.heartbeat_at < cutoff)
+    with store.engine.connect() as conn:
+        ids = [str(i) for i in conn.execute(select(builds.c.id).where(stale)).scalars()]
+    lost = []
+    for build_id in ids:
+        with store.engine.begin() as conn:
+            changed = conn.execute(
+                update(builds)
+                .where(builds.c.id == build_id, stale)
+                .values(status=BuildStatus.FAILED.value, error=message, finished_at=utcnow())
+            ).rowcount
+        if changed:
+            store.append_log(build_id, f"\n{message}\n")
+            lost.append(build_id)
+    return lost
+
+
+def queued_before(store: BuildStore, *, age: timedelta) -> list[BuildRecord]:
+    """Builds still queued that were created more than `age` ago (their job may be lost)."""
+    cutoff = utcnow() - age
+    query = (
+        select(builds)
+        .where(builds.c.status == BuildStatus.QUEUED.value, builds.c.created_at < cutoff)
+        .order_by(builds.c.created_at)
+    )
+    with store.engine.connect() as conn:
+        return [build_from_row(r) for r in conn.execute(query).mappings().all()]

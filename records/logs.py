@@ -1,0 +1,55 @@
+"""Build logs: appended while the build runs, capped, read back in order (database I/O)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from records.schema import build_logs, builds
+
+DEFAULT_LOG_CAP = 64 * 1024 * 1024
+TRUNCATION_MARKER = "\n...<log truncated: the build printed more than the log cap>\n"
+
+
+class BuildLogMixin:
+    """Log methods of BuildStore (kept apart so each module has one reason to change)."""
+
+    engine: Engine
+    log_cap: int
+
+    def append_log(self, build_id: str, text: str) -> None:
+        """Append build output; past the cap, one truncation marker and nothing more."""
+        if not text:
+            return
+        with self.engine.begin() as conn:
+            size = conn.execute(
+                select(builds.c.log_size).where(builds.c.id == build_id)
+            ).scalar_one_or_none()
+            if size is None or size >= self.log_cap:
+                return
+            room = self.log_cap - size
+            if len(text) > room:
+                text = text[:room] + TRUNCATION_MARKER
+                new_size = self.log_cap
+            else:
+                new_size = size + len(text)
+            seq = conn.execute(
+                select(func.coalesce(func.max(build_logs.c.seq), 0)).where(
+                    build_logs.c.build_id == build_id
+                )
+            ).scalar_one()
+            conn.execute(insert(build_logs).values(build_id=build_id, seq=seq + 1, text=text))
+            conn.execute(update(builds).where(builds.c.id == build_id).values(log_size=new_size))
+
+    def log_chunks(self, build_id: str, *, after_seq: int = 0) -> list[tuple[int, str]]:
+        """Log chunks with seq > after_seq, in order (for live streaming)."""
+        query = (
+            select(build_logs.c.seq, build_logs.c.text)
+            .where(build_logs.c.build_id == build_id, build_logs.c.seq > after_seq)
+            .order_by(build_logs.c.seq)
+        )
+        with self.engine.connect() as conn:
+            return [(int(seq), str(text)) for seq, text in conn.execute(query).all()]
+
+    def get_log(self, build_id: str) -> str:
+        """The whole log of a build."""
+        return "".join(text for _, text in self.log_chunks(build_id))
