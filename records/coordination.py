@@ -19,6 +19,8 @@ from records.db import utcnow
 from records.schema import builds
 
 RUNNING_VALUES = [s.value for s in RUNNING]
+HEARTBEAT_STALE_AFTER = timedelta(seconds=30)
+LOST_MESSAGE = "worker lost: the worker running this build stopped sending heartbeats"
 
 
 class StartResult(StrEnum):
@@ -90,7 +92,8 @@ def heartbeat(store: BuildStore, build_id: str) -> BuildStatus | None:
     return BuildStatus(status) if status else None
 
 
-def fail_lost_builds(store: BuildStore, *, stale_after: timedelta, message: str) -> list[str]:
+def fail_lost_builds(store: BuildStore, *, stale_after: timedelta = HEARTBEAT_STALE_AFTER,
+                     message: str = LOST_MESSAGE) -> list[str]:
     """Mark running builds whose worker stopped sending heartbeats as failed; returns their ids."""
     cutoff = utcnow() - stale_after
     stale = and_(builds.c.status.in_(RUNNING_VALUES), builds.c.heartbeat_at < cutoff)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from service.auth import check_read_access, require_action
-from service.manual import ManualBuildError, build_now, find_repository
+from service import actions
+from service.actions import ActionError, build_now, find_repository
+from service.auth import actor, check_read_access, require_action
 from service.state import delivery_log, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -71,10 +72,30 @@ def create_build() -> tuple[Response, int]:
     provider = data.get("provider")
     try:
         repo = find_repository(name, provider if isinstance(provider, str) else None)
-        builds = build_now(repo, ref, rule_index=rule, user="api")
-    except ManualBuildError as exc:
+        builds = build_now(repo, ref, rule_index=rule, user=actor())
+    except ActionError as exc:
         return jsonify(error=exc.message), exc.status
     return jsonify(builds=[b.to_dict() for b in builds]), 202
+
+
+@bp.post("/builds/<build_id>/cancel")
+@require_action
+def cancel_build(build_id: str) -> tuple[Response, int]:
+    """Cancel a queued or running build → 202 BUILD; 409 when it already ended."""
+    try:
+        return jsonify(actions.cancel(build_id, user=actor()).to_dict()), 202
+    except ActionError as exc:
+        return jsonify(error=exc.message), exc.status
+
+
+@bp.post("/builds/<build_id>/retry")
+@require_action
+def retry_build(build_id: str) -> tuple[Response, int]:
+    """Queue a new build of the same commit and rule → 202 {"builds": [BUILD]}."""
+    try:
+        return jsonify(builds=[actions.retry(build_id, user=actor()).to_dict()]), 202
+    except ActionError as exc:
+        return jsonify(error=exc.message), exc.status
 
 
 @bp.get("/deliveries")

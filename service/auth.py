@@ -36,6 +36,11 @@ def logged_in() -> bool:
     return bool(session.get("user"))
 
 
+def actor() -> str:
+    """Who is acting, for build logs: the session's user, or "api" for the token."""
+    return str(session.get("user") or "api")
+
+
 def csrf_token() -> str:
     """The session's CSRF token (created on first use); forms post it back."""
     token = session.get("csrf")

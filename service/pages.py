@@ -15,8 +15,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from service.actions import ActionError, build_now, find_repository
 from service.auth import action_allowed, check_read_access, token_matches
-from service.manual import ManualBuildError, build_now, find_repository
 from service.state import delivery_log, rules, rules_holder, store
 
 bp = Blueprint("pages", __name__)
@@ -76,7 +76,7 @@ def build_now_form() -> BaseResponse | Response:
         builds = build_now(repo, request.form.get("ref", ""),
                            rule_index=int(rule) if rule.isdigit() else None,
                            user=str(session.get("user", "")))
-    except ManualBuildError as exc:
+    except ActionError as exc:
         flash(exc.message, "error")
         return redirect(url_for("pages.index"))
     return redirect(url_for("pages.build_page", build_id=builds[0].id))

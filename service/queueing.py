@@ -7,6 +7,7 @@ from typing import Protocol
 
 from redis import Redis
 from rq import Callback, Queue
+from rq.job import Job, JobStatus
 
 from core.config import QUEUE_NAME
 from records.builds import BuildRecord
@@ -23,6 +24,12 @@ class BuildQueue(Protocol):
     def enqueue(self, build: BuildRecord) -> None:
         """Queue one build's job."""
 
+    def discard(self, build_id: str) -> None:
+        """Drop a build's job if it is still waiting (best effort: the worker re-checks)."""
+
+    def has_job(self, build_id: str) -> bool:
+        """Whether the queue still knows the build's job (False after Redis lost its data)."""
+
 
 class RQBuildQueue:
     """The real queue: one RQ job per build, job id = build id."""
@@ -37,12 +44,28 @@ class RQBuildQueue:
             JOB_FUNCTION,
             build.id,
             job_id=build.id,
-            job_timeout=build.plan.timeout + TIMEOUT_MARGIN,
+            # the watchdog enforces the rule's timeout; a build may first wait for its turn
+            job_timeout=2 * build.plan.timeout + TIMEOUT_MARGIN,
             result_ttl=86400,
             failure_ttl=7 * 86400,
             on_failure=Callback(FAILURE_CALLBACK),
             description=f"{build.repository} {build.ref} {build.commit[:7]}",
         )
+
+
+    def discard(self, build_id: str) -> None:
+        """Cancel the job if RQ still holds it queued."""
+        try:
+            job = Job.fetch(build_id, connection=self.redis)
+            if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED,
+                                                 JobStatus.DEFERRED):
+                job.cancel()
+        except Exception:  # noqa: BLE001 - the worker checks the database before starting
+            logger.info("could not discard the job of build %s", build_id, exc_info=True)
+
+    def has_job(self, build_id: str) -> bool:
+        """Whether RQ still has the build's job."""
+        return bool(Job.exists(build_id, connection=self.redis))
 
 
 def enqueue_all(queue: BuildQueue, builds: list[BuildRecord]) -> None:

@@ -14,8 +14,9 @@ from core.forges import get_forge
 from core.plan import BuildPlan
 from core.rules import RepositoryConfig, match
 from core.signatures import verify_signature
+from records.coordination import find_same_commit
 from service.queueing import enqueue_all
-from service.state import build_queue, delivery_log, rules
+from service.state import build_queue, delivery_log, rules, store
 
 bp = Blueprint("webhooks", __name__)
 logger = logging.getLogger(__name__)
@@ -119,10 +120,16 @@ def _accepted(delivery: Delivery, repo: RepositoryConfig, parsed: object) -> Res
     reasons: list[str] = []
     for event in events:
         result = match(repo, event)
-        plans.extend(result.plans)
+        prefix = f"{event.ref}: " if len(events) > 1 else ""
         if not result.plans:
-            prefix = f"{event.ref}: " if len(events) > 1 else ""
             reasons.append(prefix + result.explanation())
+        for plan in result.plans:
+            earlier = find_same_commit(store(), plan)
+            if earlier is None:
+                plans.append(plan)
+            else:
+                reasons.append(f"{prefix}rule {plan.rule_index + 1}: commit {plan.short_commit} "
+                               f"was already built by build {earlier.id} ({earlier.status.value})")
     if not plans:
         return delivery.answer(202, "ignored", "; ".join(reasons) or "no ref changed",
                                accepted=True)

@@ -10,6 +10,7 @@ class RecordingQueue:
 
     def __init__(self, *, fail: bool = False) -> None:
         self.enqueued: list[str] = []
+        self.discarded: list[str] = []
         self.fail = fail
 
     def enqueue(self, build: BuildRecord) -> None:
@@ -17,3 +18,11 @@ class RecordingQueue:
         if self.fail:
             raise ConnectionError("redis is down")
         self.enqueued.append(build.id)
+
+    def discard(self, build_id: str) -> None:
+        """Record that the build's job was dropped."""
+        self.discarded.append(build_id)
+
+    def has_job(self, build_id: str) -> bool:
+        """Jobs are 'lost' when the test empties `enqueued` (like Redis restarting empty)."""
+        return build_id in self.enqueued

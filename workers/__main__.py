@@ -5,11 +5,31 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
 
 from redis import Redis
 from rq import Queue, Worker
 
-from core.config import QUEUE_NAME, settings_from_env
+from core.config import QUEUE_NAME, Settings, settings_from_env
+from records.builds import BuildStore
+from records.coordination import fail_lost_builds
+
+logger = logging.getLogger("workers")
+SWEEP_INTERVAL = 10.0
+
+
+def sweep_lost_builds(settings: Settings, *, interval: float = SWEEP_INTERVAL) -> None:
+    """Fail builds whose worker stopped heartbeating (on any machine), every `interval` s."""
+    store = BuildStore.from_url(settings.database_url, log_cap=settings.log_cap_bytes)
+    stopped = threading.Event()
+    while not stopped.wait(interval):
+        try:
+            lost = fail_lost_builds(store)
+        except Exception:  # noqa: BLE001 - try again next round
+            logger.exception("lost-build sweep failed")
+            continue
+        if lost:
+            logger.warning("marked lost builds as failed: %s", lost)
 
 
 def main() -> None:
@@ -19,6 +39,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = settings_from_env(os.environ, base_dir=os.getcwd())
+    threading.Thread(target=sweep_lost_builds, args=(settings,), name="lost-build-sweeper",
+                     daemon=True).start()
     redis = Redis.from_url(settings.redis_url)
     worker = Worker([Queue(QUEUE_NAME, connection=redis)], connection=redis)
     worker.work(with_scheduler=True, burst=args.burst)

@@ -1,0 +1,94 @@
+"""The actions users take: Build now, cancel and retry (shared by the API and the pages)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import current_app
+
+from core.events import PushEvent
+from core.plan import TRIGGER_RETRY
+from core.rules import RepositoryConfig, match
+from core.status import BuildStatus
+from records.builds import BuildRecord
+from service.queueing import enqueue_all
+from service.state import build_queue, rules, store
+from vcs.gitcmd import GitError
+from vcs.remote import RefNotFoundError, resolve_ref
+
+
+class ActionError(Exception):
+    """An action that cannot be done; `status` is the HTTP answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def find_repository(name: str, provider: str | None = None) -> RepositoryConfig:
+    """The configured repository, or ActionError 404 naming it."""
+    ruleset = rules()
+    repo = ruleset.find(provider, name) if provider else ruleset.by_name(name)
+    if repo is None:
+        raise ActionError(404, f"repository {name!r} is not configured")
+    return repo
+
+
+def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None,
+              user: str = "") -> list[BuildRecord]:
+    """Queue builds of `ref`'s current commit for the matching rules (or just `rule_index`)."""
+    ref = ref.strip()
+    if not ref or ref.startswith("-") or any(ord(c) < 32 for c in ref) or ".." in ref:
+        raise ActionError(422, f"{ref!r} is not a valid branch or tag name")
+    timeout = current_app.config["LS_REMOTE_TIMEOUT"]
+    try:
+        full_ref, commit = resolve_ref(repo.clone_url, ref, timeout=timeout)
+    except RefNotFoundError as exc:
+        raise ActionError(422, f"{repo.name}: {exc}") from None
+    except GitError as exc:
+        raise ActionError(502, f"git ls-remote failed for {repo.name}: {exc}") from None
+    event = PushEvent(provider=repo.provider, repository=repo.name, ref=full_ref, before=None,
+                      after=commit, created=False, pusher=user)
+    result = match(repo, event, manual=True)
+    plans = [p for p in result.plans if rule_index is None or p.rule_index == rule_index]
+    if not plans:
+        if rule_index is not None and result.plans:
+            raise ActionError(422, f"rule {rule_index} does not match {full_ref}")
+        raise ActionError(422, f"no rule builds {full_ref}: {result.explanation()}")
+    builds = store().create_builds(plans)
+    enqueue_all(build_queue(), builds)
+    return builds
+
+
+def _existing(build_id: str) -> BuildRecord:
+    build = store().get_build(build_id)
+    if build is None:
+        raise ActionError(404, f"no build {build_id!r}")
+    return build
+
+
+def cancel(build_id: str, *, user: str) -> BuildRecord:
+    """Cancel a queued build at once; a running one is stopped by its worker within seconds."""
+    build = _existing(build_id)
+    if build.status.is_terminal():
+        raise ActionError(409, f"build {build_id} already ended ({build.status.value})")
+    message = f"cancelled by {user}" if user else "cancelled"
+    if not store().set_status(build_id, BuildStatus.CANCELLED, error=message):
+        current = _existing(build_id)
+        raise ActionError(409, f"build {build_id} already ended ({current.status.value})")
+    store().append_log(build_id, f"\nBuild {message}.\n")
+    build_queue().discard(build_id)
+    return _existing(build_id)
+
+
+def retry(build_id: str, *, user: str) -> BuildRecord:
+    """Queue a new build of the same commit and rule as a finished build."""
+    build = _existing(build_id)
+    if not build.status.is_terminal():
+        raise ActionError(409, f"build {build_id} is still {build.status.value}; "
+                               "cancel it or wait for it to end")
+    (new,) = store().create_builds([replace(build.plan, trigger=TRIGGER_RETRY)])
+    store().append_log(new.id, f"Retry of build {build_id} requested by {user or 'a user'}.\n")
+    enqueue_all(build_queue(), [new])
+    return new
