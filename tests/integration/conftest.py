@@ -187,3 +187,34 @@ def source_repo(tmp_path: Path) -> Callable[..., tuple[Path, str]]:
         return make_repo(tmp_path / f"src-{marker[:6]}", content)
 
     return make
+
+
+def wait_for_log(client: FlaskClient, build_id: str, text: str,
+                 deadline: float = BUILD_DEADLINE) -> str:
+    """Poll the build log until it contains `text`; returns the log."""
+    end = time.monotonic() + deadline
+    log = ""
+    while time.monotonic() < end:
+        log = client.get(f"/api/builds/{build_id}/log").get_data(as_text=True)
+        if text in log:
+            return log
+        time.sleep(0.2)
+    pytest.fail(f"{text!r} did not appear in the log of build {build_id} within {deadline} s:\n"
+                f"{log}")
+
+
+def container_exists(client: docker.DockerClient, container_id: str) -> bool:
+    """Whether the engine still has this container (running or not)."""
+    try:
+        client.containers.get(container_id)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start one more `python -m workers` process (its own session, for killing it whole)."""
+    log = open(log_path, "wb")  # noqa: SIM115 - the process owns it
+    return subprocess.Popen([sys.executable, "-m", "workers"], env=env,
+                            cwd=Path(__file__).resolve().parents[2], stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,0 +1,170 @@
+"""Cancel, timeout and lost workers on the real stack: no build is left unexplained."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+import pytest
+from flask import Flask
+
+from service import create_app
+from tests.conftest import API_TOKEN
+from tests.integration.conftest import (
+    RulesWriter,
+    container_exists,
+    rules_for,
+    start_worker,
+    unique_image,
+    wait_for_build,
+    wait_for_log,
+)
+
+pytestmark = pytest.mark.integration
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+SLEEPER = "FROM local/busybox:latest\nRUN echo sleeping-now && sleep 300\n"
+
+
+def running_container(log: str) -> str:
+    """The id of the RUN step's container, from the classic builder's log."""
+    found = re.findall(r"Running in ([0-9a-f]{12})", log)
+    assert found, log
+    return found[-1]
+
+
+def children_of(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (RQ's work-horses run in their own process group)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def wait_until_gone(client: docker.DockerClient, container_id: str, seconds: float) -> float:
+    """Seconds until the container is gone; fails past `seconds`."""
+    start = time.monotonic()
+    while container_exists(client, container_id):
+        if time.monotonic() - start > seconds:
+            pytest.fail(f"container {container_id} still exists after {seconds} s")
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def test_cancel_stops_running_build_and_drops_queued_one(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    docker_client: docker.DockerClient,
+) -> None:
+    app, write_rules = live_app
+    bare, _ = source_repo({"Dockerfile": SLEEPER})
+    write_rules(rules_for("it/cancel", f"file://{bare}", unique_image("cancel")))
+    client = app.test_client()
+    body = {"repository": "it/cancel", "ref": "main"}
+    first = client.post("/api/builds", json=body, headers=AUTH).get_json()["builds"][0]
+    log = wait_for_log(client, first["id"], "sleeping-now")
+    second = client.post("/api/builds", json=body, headers=AUTH).get_json()["builds"][0]
+
+    queued = client.post(f"/api/builds/{second['id']}/cancel", headers=AUTH)
+    assert queued.status_code == 202
+    assert queued.get_json()["status"] == "cancelled"
+
+    container = running_container(log)
+    response = client.post(f"/api/builds/{first['id']}/cancel", headers=AUTH)
+    cancelled_at = time.monotonic()
+    assert response.status_code == 202
+    assert wait_until_gone(docker_client, container, 5.0) <= 5.0
+    build = wait_for_build(client, first["id"], deadline=5.0 - (time.monotonic() - cancelled_at))
+    assert build["status"] == "cancelled"
+    assert "cancelled by api" in build["error"]
+    again = client.post(f"/api/builds/{first['id']}/cancel", headers=AUTH)
+    assert again.status_code == 409
+    assert wait_for_build(client, second["id"])["status"] == "cancelled"
+
+
+def test_timeout_ends_build_as_timed_out_with_its_own_message(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    docker_client: docker.DockerClient,
+) -> None:
+    app, write_rules = live_app
+    bare, _ = source_repo({"Dockerfile": SLEEPER})
+    rules = ("      - source_type: branch\n        source: main\n        tag: latest\n"
+             "        timeout: 4\n")
+    write_rules(rules_for("it/timeout", f"file://{bare}", unique_image("timeout"), rules))
+    client = app.test_client()
+    queued = client.post("/api/builds", json={"repository": "it/timeout", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+    log = wait_for_log(client, queued["id"], "sleeping-now")
+    build = wait_for_build(client, queued["id"], deadline=30)
+    assert build["status"] == "timed_out"
+    assert "timeout of 4 s" in build["error"]
+    log = wait_for_log(client, queued["id"], "Build timed out after 4 s")
+    assert "cancelled" not in log.lower()
+    wait_until_gone(docker_client, running_container(log), 5.0)
+
+
+def test_retry_queues_the_same_commit_again(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    app, write_rules = live_app
+    bare, commit = source_repo({"Dockerfile": "FROM local/busybox:latest\nRUN exit 1\n"})
+    write_rules(rules_for("it/retry", f"file://{bare}", unique_image("retry")))
+    client = app.test_client()
+    failed = client.post("/api/builds", json={"repository": "it/retry", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+    assert wait_for_build(client, failed["id"])["status"] == "failed"
+
+    response = client.post(f"/api/builds/{failed['id']}/retry", headers=AUTH)
+
+    assert response.status_code == 202
+    (retried,) = response.get_json()["builds"]
+    assert retried["id"] != failed["id"] and retried["commit"] == commit
+    assert retried["trigger"] == "retry" and retried["tags"] == failed["tags"]
+    assert wait_for_build(client, retried["id"])["status"] == "failed"
+    assert client.post(f"/api/builds/{failed['id']}/retry").status_code == 401
+
+
+@pytest.mark.parametrize("kill_group", [
+    pytest.param(False, id="worker-process-killed"),
+    pytest.param(True, id="worker-and-work-horse-killed"),
+])
+def test_killed_worker_ends_build_as_worker_lost(
+    kill_group: bool, worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
+    source_repo: Callable[..., tuple[Path, str]], worker: object,
+) -> None:
+    own_redis = worker_env["REDIS_URL"].rsplit("/", 1)[0] + ("/12" if kill_group else "/11")
+    env = dict(worker_env, REDIS_URL=own_redis)
+    rules_path = tmp_path / "rules.yaml"
+    bare, _ = source_repo({"Dockerfile": SLEEPER})
+    rules_path.write_text(rules_for("it/lost", f"file://{bare}", unique_image("lost")))
+    app = create_app({"TESTING": True, "DATABASE_URL": env["DATABASE_URL"],
+                      "REDIS_URL": own_redis, "RULES_PATH": str(rules_path),
+                      "API_TOKEN": API_TOKEN})
+    client = app.test_client()
+    lonely = start_worker(env, var_dir / f"lonely-{kill_group}.log")
+    try:
+        queued = client.post("/api/builds", json={"repository": "it/lost", "ref": "main"},
+                             headers=AUTH).get_json()["builds"][0]
+        wait_for_log(client, queued["id"], "sleeping-now")
+        horses = children_of(lonely.pid)
+        assert horses, "the worker runs builds in a forked work-horse"
+        for pid in horses if kill_group else []:
+            os.kill(pid, signal.SIGKILL)
+        os.kill(lonely.pid, signal.SIGKILL)
+        lonely.wait(timeout=10)
+        # the session worker's sweeper notices stale heartbeats (30 s, checked every 10 s)
+        build = wait_for_build(client, queued["id"], deadline=10 if not kill_group else 120)
+    finally:
+        if lonely.poll() is None:
+            os.killpg(lonely.pid, signal.SIGKILL)
+    assert build["status"] == "failed"
+    assert build["error"].startswith("worker lost")
