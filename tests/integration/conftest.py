@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,7 +27,6 @@ from service import create_app
 from tests.conftest import API_TOKEN, SECRET, make_repo
 
 REGISTRY = "127.0.0.1:5000"
-REDIS_URL = os.environ.get("AUTOBUILD_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 BUILD_DEADLINE = 180.0
 TERMINAL = {"success", "failed", "cancelled", "timed_out", "superseded", "skipped"}
 BASE_IMAGE = "local/busybox:latest"
@@ -45,15 +45,45 @@ def docker_client() -> Iterator[docker.DockerClient]:
     client.close()
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
-def stack(docker_client: docker.DockerClient) -> dict[str, str]:
-    """Check Redis and the registry answer; empty the test Redis database."""
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server for this test session, so parallel runs never share a queue."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(folder), "--maxmemory-policy", "noeviction"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    end = time.monotonic() + 20
+    while True:
+        try:
+            Redis.from_url(url).ping()
+            break
+        except Exception:  # noqa: BLE001 - not up yet
+            if time.monotonic() > end or process.poll() is not None:
+                pytest.fail("redis-server did not start; is it installed? run scripts/setup.sh")
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def stack(docker_client: docker.DockerClient, redis_url: str) -> dict[str, str]:
+    """Check the registry answers; Redis is this session's own."""
     try:
-        Redis.from_url(REDIS_URL).flushdb()
         requests.get(f"http://{REGISTRY}/v2/", timeout=5).raise_for_status()
     except Exception as exc:  # noqa: BLE001
-        pytest.fail(f"Redis or the registry is not reachable ({exc}); run scripts/stack.sh")
-    return {"redis_url": REDIS_URL, "registry": REGISTRY}
+        pytest.fail(f"the registry is not reachable ({exc}); run scripts/stack.sh")
+    return {"redis_url": redis_url, "registry": REGISTRY}
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +97,7 @@ def worker_env(stack: dict[str, str], var_dir: Path) -> dict[str, str]:
     """The environment a worker process runs with."""
     env = dict(os.environ)
     env.update(REDIS_URL=stack["redis_url"], DATABASE_URL=f"sqlite:///{var_dir}/autobuild.db",
-               AUTOBUILD_VAR_DIR=str(var_dir))
+               AUTOBUILD_VAR_DIR=str(var_dir), AUTOBUILD_RULES=str(var_dir / "rules.yaml"))
     return env
 
 
@@ -91,10 +121,11 @@ RulesWriter = Callable[[str], None]
 
 
 @pytest.fixture
-def live_app(worker: subprocess.Popen[bytes], worker_env: dict[str, str],
-             tmp_path: Path) -> Iterator[tuple[Flask, RulesWriter]]:
-    """The real app (real RQ queue and database) and a function that (re)writes its rules."""
-    rules_path = tmp_path / "rules.yaml"
+def live_app(worker: subprocess.Popen[bytes], worker_env: dict[str, str]
+             ) -> Iterator[tuple[Flask, RulesWriter]]:
+    """The real app (real RQ queue and database) and a function that (re)writes the rules
+    both it and the worker read."""
+    rules_path = Path(worker_env["AUTOBUILD_RULES"])
     rules_path.write_text("repositories: []\n")
 
     def write_rules(text: str) -> None:

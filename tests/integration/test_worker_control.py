@@ -141,7 +141,7 @@ def test_killed_worker_ends_build_as_worker_lost(
     kill_group: bool, worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
     source_repo: Callable[..., tuple[Path, str]], worker: object,
 ) -> None:
-    own_redis = worker_env["REDIS_URL"].rsplit("/", 1)[0] + ("/12" if kill_group else "/11")
+    own_redis = worker_env["REDIS_URL"].rsplit("/", 1)[0] + ("/2" if kill_group else "/1")
     env = dict(worker_env, REDIS_URL=own_redis)
     rules_path = tmp_path / "rules.yaml"
     bare, _ = source_repo({"Dockerfile": SLEEPER})

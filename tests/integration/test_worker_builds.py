@@ -1,0 +1,161 @@
+"""What workers make: coalesced bursts, reused mirrors and layers, labels, contained paths."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+import pytest
+from flask import Flask
+
+from core.signatures import sign_github
+from tests.conftest import API_TOKEN, SECRET, commit_files, git
+from tests.core.fixtures import FIXTURES_DIR
+from tests.integration.conftest import (
+    RulesWriter,
+    read_file_from_registry_image,
+    rules_for,
+    unique_image,
+    wait_for_build,
+)
+
+pytestmark = pytest.mark.integration
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def push_delivery(client: object, name: str, ref: str, before: str, after: str,
+                  delivery: str) -> dict[str, object]:
+    payload = json.loads((FIXTURES_DIR / "github/push-branch.json").read_bytes())
+    payload["repository"]["full_name"] = name
+    payload.update(ref=ref, before=before, after=after)
+    payload["head_commit"]["id"] = after
+    body = json.dumps(payload).encode()
+    response = client.post("/hooks/github", data=body, headers={  # type: ignore[attr-defined]
+        "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "Content-Type":
+        "application/json", "X-Hub-Signature-256": sign_github(body, SECRET)})
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def test_burst_of_pushes_builds_at_most_two_and_ends_with_the_last_commit(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    docker_client: docker.DockerClient,
+) -> None:
+    app, write_rules = live_app
+    slow = "FROM local/busybox:latest\nCOPY . /src\nRUN sleep 2\n"
+    bare, first = source_repo({"Dockerfile": slow})
+    work = bare.parent / "work"
+    image = unique_image("burst")
+    write_rules(rules_for("it/burst", f"file://{bare}", image))
+    client = app.test_client()
+    commits = [first]
+    for number in range(9):
+        commits.append(commit_files(work, {"marker.txt": f"commit-{number}"}, f"c{number}"))
+    git("push", "-q", "origin", "main", cwd=work)
+
+    ids = []
+    for number, commit in enumerate(commits):
+        before = commits[number - 1] if number else "0" * 40
+        answer = push_delivery(client, "it/burst", "refs/heads/main", before, commit,
+                               f"burst-{commit}")
+        ids.extend(b["id"] for b in answer["builds"])  # type: ignore[union-attr]
+
+    assert len(ids) == 10
+    last = wait_for_build(client, ids[-1])
+    assert last["status"] == "success", last["error"]
+    builds = [client.get(f"/api/builds/{i}").get_json() for i in ids]
+    ran = [b for b in builds if b["started_at"] is not None]
+    assert len(ran) <= 2
+    superseded = [b for b in builds if b["status"] == "superseded"]
+    assert len(superseded) >= 8
+    assert all(b["superseded_by"] in ids for b in superseded)
+    assert read_file_from_registry_image(docker_client, f"{image}:latest",
+                                         "/src/marker.txt") == "commit-8"
+
+
+def test_second_build_fetches_into_the_mirror_and_reuses_layers(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    app, write_rules = live_app
+    dockerfile = ("FROM local/busybox:latest\nRUN echo expensive-step > /step.txt\n"
+                  "COPY marker.txt /marker.txt\n")
+    bare, _ = source_repo({"Dockerfile": dockerfile})
+    work = bare.parent / "work"
+    write_rules(rules_for("it/cache", f"file://{bare}", unique_image("cache")))
+    client = app.test_client()
+    first = client.post("/api/builds", json={"repository": "it/cache", "ref": "main"},
+                        headers=AUTH).get_json()["builds"][0]
+    assert wait_for_build(client, first["id"])["status"] == "success"
+    first_log = client.get(f"/api/builds/{first['id']}/log").get_data(as_text=True)
+    commit_files(work, {"marker.txt": "second"}, "second")
+    git("push", "-q", "origin", "main", cwd=work)
+
+    second = client.post("/api/builds", json={"repository": "it/cache", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+    assert wait_for_build(client, second["id"])["status"] == "success"
+
+    second_log = client.get(f"/api/builds/{second['id']}/log").get_data(as_text=True)
+    assert "into a new mirror" in first_log
+    assert "into a new mirror" not in second_log
+    assert "Fetching new commits" in second_log
+    step = second_log.split("RUN echo expensive-step")[1].split("Step ")[0]
+    assert "Using cache" in step
+
+
+def test_pushed_image_carries_oci_and_rule_labels(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    docker_client: docker.DockerClient,
+) -> None:
+    app, write_rules = live_app
+    bare, commit = source_repo()
+    image = unique_image("labels")
+    rules = ("      - source_type: branch\n        source: main\n        tag: \"v1,latest\"\n"
+             "        labels: {org.example.team: platform}\n")
+    write_rules(rules_for("it/labels", f"file://{bare}", image, rules))
+    client = app.test_client()
+    queued = client.post("/api/builds", json={"repository": "it/labels", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+    assert wait_for_build(client, queued["id"])["status"] == "success"
+
+    docker_client.images.remove(f"{image}:v1", force=True)
+    labels = docker_client.images.pull(f"{image}:v1").labels
+    assert labels["org.opencontainers.image.revision"] == commit
+    assert labels["org.opencontainers.image.version"] == "v1"
+    assert labels["org.opencontainers.image.source"] == f"file://{bare}"
+    assert labels["org.opencontainers.image.created"].endswith("Z")
+    assert labels["org.example.team"] == "platform"
+
+
+@pytest.mark.parametrize("layout", [
+    pytest.param({"dockerfile": "docker/Dockerfile", "link": ("docker", "/etc")},
+                 id="context-symlink-to-etc"),
+    pytest.param({"dockerfile": "Dockerfile.prod", "link": ("Dockerfile.prod", "/etc/hostname")},
+                 id="dockerfile-symlink-outside"),
+])
+def test_symlink_escaping_the_checkout_fails_the_build(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    layout: dict[str, object],
+) -> None:
+    app, write_rules = live_app
+    bare, _ = source_repo()
+    work = bare.parent / "work"
+    name, target = layout["link"]  # type: ignore[misc]
+    os.symlink(target, work / name)
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "escape", cwd=work)
+    git("push", "-q", "origin", "main", cwd=work)
+    context = "docker" if name == "docker" else "/"
+    rules = (f"      - source_type: branch\n        source: main\n        tag: latest\n"
+             f"        context: {context}\n"
+             f"        dockerfile: {'Dockerfile' if name == 'docker' else name}\n")
+    write_rules(rules_for("it/escape", f"file://{bare}", unique_image("escape"), rules))
+    client = app.test_client()
+    queued = client.post("/api/builds", json={"repository": "it/escape", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+    build = wait_for_build(client, queued["id"])
+    assert build["status"] == "failed"
+    assert "resolves outside the repository checkout" in build["error"]
+    assert build["digest"] is None
