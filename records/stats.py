@@ -38,9 +38,24 @@ def count_with_status(engine: Engine, statuses: Iterable[BuildStatus]) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-def _seconds(engine: Engine) -> ColumnElement[Any]:
-    """finished_at - started_at in seconds, in this engine's SQL dialect."""
-    start, end = builds.c.started_at, builds.c.finished_at
+def _phase_bounds() -> dict[str, tuple[ColumnElement[Any], ColumnElement[Any]]]:
+    """(start, end) of each phase: a phase ends when the next begins or the build ends."""
+    c = builds.c
+    return {
+        "clone": (c.started_at, func.coalesce(c.building_at, c.finished_at)),
+        "build": (c.building_at, func.coalesce(c.pushing_at, c.finished_at)),
+        "push": (c.pushing_at, c.finished_at),
+        "total": (c.started_at, c.finished_at),
+    }
+
+
+PHASES = tuple(_phase_bounds())
+
+
+def _seconds(
+    engine: Engine, start: ColumnElement[Any], end: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """end - start in seconds, in this engine's SQL dialect."""
     name = engine.dialect.name
     if name == "postgresql":
         return func.extract("epoch", end - start)
@@ -51,16 +66,18 @@ def _seconds(engine: Engine) -> ColumnElement[Any]:
 
 
 def duration_histogram(
-    engine: Engine, bounds: Sequence[float]
+    engine: Engine, bounds: Sequence[float], phase: str = "total"
 ) -> tuple[list[int], int, float]:
-    """(cumulative count per upper bound, count, sum of seconds) of builds that started and ended.
+    """(cumulative count per upper bound, count, sum of seconds) of one phase of every build.
 
-    One aggregate query; `bounds` must be ascending (the +Inf bucket is the count).
+    Phases (see PHASES): clone, build, push, and total (start to end); a build counts in a
+    phase once that phase has ended. One aggregate query; `bounds` must be ascending.
     """
-    seconds = _seconds(engine)
+    start, end = _phase_bounds()[phase]
+    seconds = _seconds(engine, start, end)
     columns = [func.coalesce(func.sum(case((seconds <= b, 1), else_=0)), 0) for b in bounds]
     query = select(*columns, func.count(), func.coalesce(func.sum(seconds), 0.0)).where(
-        and_(builds.c.started_at.is_not(None), builds.c.finished_at.is_not(None))
+        and_(start.is_not(None), end.is_not(None))
     )
     with engine.connect() as conn:
         row = conn.execute(query).one()

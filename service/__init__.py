@@ -36,11 +36,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not settings.secret_key and not app.config.get("TESTING"):
         logger.warning("AUTOBUILD_SECRET_KEY is not set: logins last until this process restarts")
 
-    from service import api, auth, pages, state, webhooks
+    from service import (
+        api,
+        auth,
+        badges,
+        health,
+        janitor,
+        metrics,
+        openapi,
+        pages,
+        state,
+        webhooks,
+    )
 
     state.init_app(app)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
+    app.register_blueprint(badges.bp)
+    app.register_blueprint(openapi.bp)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
+    if not app.config.get("TESTING"):
+        janitor.start(app)
     return app

@@ -81,4 +81,9 @@ def require_action(view: F) -> F:
 def check_read_access() -> None:
     """With AUTOBUILD_READ_ACCESS=login, reading needs a session or the token."""
     if current_app.config.get("READ_ACCESS") == "login" and not (logged_in() or bearer_ok()):
+        if request.path.startswith("/api/"):
+            response = jsonify(error="reading needs a login or the API token "
+                               "(AUTOBUILD_READ_ACCESS=login)")
+            response.status_code = 401
+            abort(response)
         abort(401)
