@@ -30,6 +30,8 @@ REGISTRY = "127.0.0.1:5000"
 BUILD_DEADLINE = 180.0
 TERMINAL = {"success", "failed", "cancelled", "timed_out", "superseded", "skipped"}
 BASE_IMAGE = "local/busybox:latest"
+REGISTRY_USER = "builder"
+REGISTRY_PASSWORD = "it-registry-pa55word"  # noqa: S105 - a test registry's password
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +99,8 @@ def worker_env(stack: dict[str, str], var_dir: Path) -> dict[str, str]:
     """The environment a worker process runs with."""
     env = dict(os.environ)
     env.update(REDIS_URL=stack["redis_url"], DATABASE_URL=f"sqlite:///{var_dir}/autobuild.db",
-               AUTOBUILD_VAR_DIR=str(var_dir), AUTOBUILD_RULES=str(var_dir / "rules.yaml"))
+               AUTOBUILD_VAR_DIR=str(var_dir), AUTOBUILD_RULES=str(var_dir / "rules.yaml"),
+               AUTOBUILD_IT_REGISTRY_PASSWORD=REGISTRY_PASSWORD)
     return env
 
 

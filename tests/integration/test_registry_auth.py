@@ -1,0 +1,108 @@
+"""Pushing to a registry that needs a login (htpasswd, the same flow as Docker Hub's)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import bcrypt
+import pytest
+import requests
+from flask import Flask
+
+from tests.conftest import API_TOKEN, SECRET
+from tests.integration.conftest import (
+    REGISTRY_PASSWORD,
+    REGISTRY_USER,
+    RulesWriter,
+    free_port,
+    wait_for_build,
+)
+
+pytestmark = pytest.mark.integration
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def private_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A docker-registry on its own loopback port that only lets the builder user push."""
+    folder = tmp_path_factory.mktemp("private-registry")
+    hashed = bcrypt.hashpw(REGISTRY_PASSWORD.encode(), bcrypt.gensalt(rounds=5)).decode()
+    (folder / "htpasswd").write_text(f"{REGISTRY_USER}:{hashed}\n")
+    address = f"127.0.0.1:{free_port()}"
+    (folder / "config.yml").write_text(
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {folder / 'data'}\nhttp:\n  addr: {address}\n"
+        f"auth:\n  htpasswd:\n    realm: autobuild-tests\n    path: {folder / 'htpasswd'}\n")
+    process = subprocess.Popen(["docker-registry", "serve", str(folder / "config.yml")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 20
+    while True:
+        try:
+            if requests.get(f"http://{address}/v2/", timeout=2).status_code == 401:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > end or process.poll() is not None:
+            pytest.fail("the htpasswd registry did not start")
+        time.sleep(0.1)
+    yield address
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def auth_rules(bare: Path, image: str, password: str) -> str:
+    return (f"repositories:\n  - name: it/private\n    provider: github\n"
+            f"    clone_url: file://{bare}\n    secret: {SECRET}\n    image: {image}\n"
+            f"    registry_auth: {{username: {REGISTRY_USER}, password: '{password}'}}\n"
+            "    rules:\n      - source_type: branch\n        source: main\n        tag: latest\n")
+
+
+def test_right_credentials_push_and_are_masked(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    private_registry: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, write_rules = live_app
+    monkeypatch.setenv("AUTOBUILD_IT_REGISTRY_PASSWORD", REGISTRY_PASSWORD)
+    bare, _ = source_repo({"Dockerfile": "FROM local/busybox:latest\n"
+                                         f"RUN echo {REGISTRY_PASSWORD}\n"})
+    image = f"{private_registry}/team/app"
+    write_rules(auth_rules(bare, image, "${AUTOBUILD_IT_REGISTRY_PASSWORD}"))
+    client = app.test_client()
+    queued = client.post("/api/builds", json={"repository": "it/private", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+
+    build = wait_for_build(client, queued["id"])
+
+    assert build["status"] == "success", build["error"]
+    manifest = requests.head(
+        f"http://{private_registry}/v2/team/app/manifests/latest", timeout=10,
+        auth=(REGISTRY_USER, REGISTRY_PASSWORD),
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    assert manifest.headers["Docker-Content-Digest"] == build["digest"]
+    log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
+    assert REGISTRY_PASSWORD not in log
+    assert "***" in log
+
+
+def test_wrong_credentials_fail_with_a_clear_message(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    private_registry: str,
+) -> None:
+    app, write_rules = live_app
+    bare, _ = source_repo()
+    write_rules(auth_rules(bare, f"{private_registry}/team/denied", "not-the-password"))
+    client = app.test_client()
+    queued = client.post("/api/builds", json={"repository": "it/private", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+
+    build = wait_for_build(client, queued["id"])
+
+    assert build["status"] == "failed"
+    assert build["error"].startswith(f"pushing {private_registry}/team/denied:latest failed")
+    assert "unauthorized" in build["error"] or "authentication required" in build["error"]
+    log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
+    assert "retrying" not in log
+    assert "not-the-password" not in log
