@@ -114,6 +114,20 @@ class DockerImages:
         self.log(f"Pulled the previous image {reference} to use as layer cache\n")
         return True
 
+    def image_id(self, reference: str) -> str:
+        """The id of a local image a build hook made; ImageBuildError when it is missing."""
+        try:
+            return str(self.api.inspect_image(reference)["Id"])
+        except docker.errors.ImageNotFound:
+            raise ImageBuildError(f"the build hook did not produce {reference}") from None
+
+    def pushed_digest(self, reference: str) -> str:
+        """The registry digest of a reference a push hook pushed."""
+        digest = self._repo_digest(reference)
+        if digest is None:
+            raise PushError(f"the push hook did not push {reference}")
+        return digest
+
     def tag(self, image_id: str, reference: str) -> None:
         """Point `reference` at the image."""
         repository, tag = split_reference(reference)

@@ -14,14 +14,17 @@ from typing import Any
 
 from core.config import Settings
 from core.errors import BuildError, ImageBuildError, PushError
+from core.events import short_ref
 from core.paths import files_pass_filter
+from core.plan import BuildPlan
 from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.coordination import StartResult, start_build
 from workers.buildlog import BuildLog
 from workers.checkout import MirrorCheckout
 from workers.credentials import BuildSecrets, secrets_for
-from workers.images import DockerImages
+from workers.hooks import Hooks, NoHooks, hook_environment
+from workers.images import DockerImages, split_reference
 from workers.labels import oci_labels
 from workers.watchdog import Watchdog, kill_this_process
 
@@ -128,26 +131,56 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
                 log(f"Skipped: {reason}\n")
                 return BuildStatus.SKIPPED, reason, None
     context_dir, dockerfile = resolve_build_paths(source, plan.context, plan.dockerfile)
+    hooks = _hooks(plan, source, context_dir / dockerfile, dockerfile, log)
+    hooks.run("post_checkout")
     store.set_status(build.id, BuildStatus.BUILDING)
     images = DockerImages(docker_api, log=log)
-    cache_from = None
-    if plan.cache and images.ensure_local(plan.tags[0], auth_config=secrets.auth_config):
-        cache_from = [plan.tags[0]]
-    image_id = images.build(
-        context_dir=context_dir, dockerfile=dockerfile, tag=plan.tags[0],
-        buildargs=dict(plan.build_args), target=plan.target, labels=oci_labels(plan),
-        pull=plan.pull, nocache=not plan.cache, cache_from=cache_from,
-    )
+    hooks.run("pre_build")
+    if hooks.run("build"):
+        image_id = images.image_id(plan.tags[0])
+    else:
+        cache_from = None
+        if plan.cache and images.ensure_local(plan.tags[0], auth_config=secrets.auth_config):
+            cache_from = [plan.tags[0]]
+        image_id = images.build(
+            context_dir=context_dir, dockerfile=dockerfile, tag=plan.tags[0],
+            buildargs=dict(plan.build_args), target=plan.target, labels=oci_labels(plan),
+            pull=plan.pull, nocache=not plan.cache, cache_from=cache_from,
+        )
+    hooks.run("post_build")
     for reference in plan.tags:
         images.tag(image_id, reference)
     store.set_status(build.id, BuildStatus.PUSHING)
+    hooks.run("pre_push")
     digest = ""
-    for reference in plan.tags:
-        pushed = push_with_retry(images, reference, auth_config=secrets.auth_config, log=log)
-        log(f"Pushed {reference}@{pushed}\n")
-        digest = digest or pushed
+    if hooks.run("push"):
+        digest = images.pushed_digest(plan.tags[0])
+    else:
+        for reference in plan.tags:
+            pushed = push_with_retry(images, reference, auth_config=secrets.auth_config, log=log)
+            log(f"Pushed {reference}@{pushed}\n")
+            digest = digest or pushed
+    hooks.run("post_push")
     log(f"Build succeeded: {', '.join(plan.tags)} ({digest})\n")
     return BuildStatus.SUCCESS, None, digest
+
+
+def _hooks(plan: BuildPlan, source: Path, dockerfile_path: Path, dockerfile: str,
+           log: Callable[[str], None]) -> Hooks | NoHooks:
+    """The hooks/ folder beside the Dockerfile, when the repository allows hooks."""
+    folder = dockerfile_path.resolve().parent / "hooks"
+    if not folder.is_dir():
+        return NoHooks()
+    if not plan.hooks:
+        log("Not running hooks/: the repository does not set hooks: true\n")
+        return NoHooks()
+    if source.resolve() not in folder.resolve().parents:
+        raise ImageBuildError("hooks/ resolves outside the repository checkout; refusing")
+    repository, tag = split_reference(plan.tags[0])
+    env = hook_environment(source_ref=short_ref(plan.ref), commit=plan.commit,
+                           message=plan.commit_message, image=repository, tag=tag,
+                           dockerfile=dockerfile)
+    return Hooks(folder, env=env, log=log, timeout=plan.timeout)
 
 
 def push_with_retry(images: DockerImages, reference: str, *, auth_config: dict[str, str] | None,

@@ -1,0 +1,104 @@
+"""Docker Hub build hooks: hooks/<phase> scripts beside the Dockerfile (process I/O).
+
+They run arbitrary code on the worker, so only for repositories that set `hooks: true`, each
+in its own process group, with a timeout, output into the build log, and killed with the
+work-horse if it dies (PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from core.errors import BuildError
+
+ORDER = ("post_checkout", "pre_build", "build", "post_build", "pre_push", "push", "post_push")
+_PR_SET_PDEATHSIG = 1
+
+
+class HookError(BuildError):
+    """A hook exited non-zero or ran out of time."""
+
+    phase = "running hooks"
+
+
+def _die_with_parent() -> None:
+    os.setpgrp()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+class Hooks:
+    """The hooks/ folder of one build and how to run its scripts."""
+
+    def __init__(self, folder: Path, *, env: Mapping[str, str], log: Callable[[str], None],
+                 timeout: int) -> None:
+        self.folder = folder
+        self.workdir = folder.parent
+        self.env = dict(env)
+        self.log = log
+        self.timeout = timeout
+
+    def has(self, name: str) -> bool:
+        """Whether hooks/<name> exists as a regular file inside the checkout."""
+        path = self.folder / name
+        return path.is_file() and not path.is_symlink()
+
+    def run(self, name: str) -> bool:
+        """Run hooks/<name> if present (made executable, as Docker Hub does); False if absent."""
+        if not self.has(name):
+            return False
+        path = self.folder / name
+        path.chmod(path.stat().st_mode | 0o111)
+        self.log(f"Executing {name} hook...\n")
+        process = subprocess.Popen([str(path)], cwd=self.workdir, env=self.env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        timer = threading.Timer(self.timeout, os.killpg, (process.pid, signal.SIGKILL))
+        timer.start()
+        try:
+            assert process.stdout is not None
+            for line in iter(process.stdout.readline, b""):
+                self.log(line.decode("utf-8", "replace"))
+            code = process.wait()
+        finally:
+            timed_out = not timer.is_alive()
+            timer.cancel()
+        if timed_out and code != 0:
+            raise HookError(f"the {name} hook did not finish within {self.timeout} s")
+        if code != 0:
+            raise HookError(f"the {name} hook failed with exit code {code}")
+        return True
+
+
+class NoHooks:
+    """Stands in when hooks are off or absent: nothing runs, default steps apply."""
+
+    def run(self, name: str) -> bool:
+        """Nothing to run."""
+        return False
+
+
+def hook_environment(*, source_ref: str, commit: str, message: str, image: str, tag: str,
+                     dockerfile: str) -> dict[str, str]:
+    """The variables Docker Hub sets for hooks, on top of a minimal inherited environment."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "DOCKER_HOST", "DOCKER_CONFIG", "TMPDIR")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(
+        SOURCE_BRANCH=source_ref,
+        SOURCE_COMMIT=commit,
+        COMMIT_MSG=message,
+        DOCKER_REPO=image,
+        DOCKERFILE_PATH=dockerfile,
+        DOCKER_TAG=tag,
+        CACHE_TAG=tag,
+        IMAGE_NAME=f"{image}:{tag}",
+    )
+    return env
