@@ -25,7 +25,7 @@ class RulesHolder:
         self._checked = 0.0
         self._mtime = self._stat()
         self._rules = load_rules_file(path, environ=environ)  # invalid at startup: fail fast
-        self.error: str | None = None
+        self._error: str | None = None
 
     def _stat(self) -> float | None:
         try:
@@ -35,7 +35,18 @@ class RulesHolder:
 
     @property
     def rules(self) -> RuleSet:
-        """The rules in force, after picking up a changed file (checked at most once a second)."""
+        """The rules in force, after picking up a changed file."""
+        self._refresh()
+        return self._rules
+
+    @property
+    def error(self) -> str | None:
+        """Why the changed file was not loaded (None while the file in force is the newest)."""
+        self._refresh()
+        return self._error
+
+    def _refresh(self) -> None:
+        """Reload when the file changed; checked at most once a second."""
         now = time.monotonic()
         if now - self._checked >= CHECK_INTERVAL:
             with self._lock:
@@ -44,15 +55,14 @@ class RulesHolder:
                 if mtime != self._mtime:
                     self._mtime = mtime
                     self._reload()
-        return self._rules
 
     def _reload(self) -> None:
         try:
             self._rules = load_rules_file(self.path, environ=self.environ)
         except RulesError as exc:
-            self.error = str(exc)
+            self._error = str(exc)
             logger.error("rules file %s is invalid; keeping the previous rules:\n%s",
                          self.path, exc)
             return
-        self.error = None
+        self._error = None
         logger.info("reloaded rules from %s", self.path)

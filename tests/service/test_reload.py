@@ -1,0 +1,49 @@
+"""A changed rules file is picked up without a restart; an invalid one keeps the old rules."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+
+from tests.conftest import WebhookSender, repo_yaml
+from tests.service.test_rules_features import push
+
+
+def rewrite(path: Path, text: str) -> None:
+    """Write the rules file with a newer modification time."""
+    path.write_text(text)
+    later = time.time() + 5
+    os.utime(path, (later, later))
+
+
+def poll_until(check: Callable[[], bool], seconds: float = 5.0) -> None:
+    end = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < end, "condition not met in time"
+        time.sleep(0.1)
+
+
+def test_changed_rules_are_picked_up_and_invalid_ones_keep_the_old(
+    app_factory: Callable[..., Flask]
+) -> None:
+    app = app_factory("repositories:\n" + repo_yaml("Codertocat/Hello-World"))
+    client = app.test_client()
+    sender = WebhookSender(client)
+    rules_path = Path(app.config["RULES_PATH"])
+    assert sender.github(push("refs/heads/develop")).get_json()["builds"] == []
+
+    develop = "      - source_type: branch\n        source: develop\n        tag: edge\n"
+    rewrite(rules_path, "repositories:\n" + repo_yaml("Codertocat/Hello-World", rules=develop))
+    poll_until(lambda: len(sender.github(push("refs/heads/develop")).get_json()["builds"]) == 1)
+
+    rewrite(rules_path, "repositories:\n  - name: broken\n    provider: nowhere\n")
+    poll_until(lambda: app.extensions["rules"].error is not None)
+    assert "repositories[0].provider" in app.extensions["rules"].error
+    page = client.get("/").get_data(as_text=True)
+    assert "previous rules are still in force" in page
+    answer = sender.github(push("refs/heads/develop", before="0" * 40)).get_json()
+    assert answer["builds"] or "already built" in answer["ignored"]
