@@ -159,3 +159,38 @@ def test_symlink_escaping_the_checkout_fails_the_build(
     assert build["status"] == "failed"
     assert "resolves outside the repository checkout" in build["error"]
     assert build["digest"] is None
+
+
+@pytest.mark.parametrize(("changed", "status"), [
+    pytest.param({"docs/guide.md": "words"}, "skipped", id="only-docs-changed"),
+    pytest.param({"svc-a/main.txt": "code"}, "success", id="service-changed"),
+])
+def test_worker_applies_path_filter_when_payload_lists_no_files(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    changed: dict[str, str], status: str,
+) -> None:
+    app, write_rules = live_app
+    bare, first = source_repo({"svc-a/main.txt": "v1"})
+    work = bare.parent / "work"
+    second = commit_files(work, changed, "change")
+    git("push", "-q", "origin", "main", cwd=work)
+    rules = ("      - source_type: branch\n        source: main\n        tag: latest\n"
+             "        included_files: ['svc-a/**']\n")
+    write_rules(rules_for("it/paths", f"file://{bare}", unique_image("paths"), rules))
+    client = app.test_client()
+    payload = json.loads((FIXTURES_DIR / "github/push-force.json").read_bytes())
+    payload["repository"]["full_name"] = "it/paths"
+    payload.update(ref="refs/heads/main", before=first, after=second, forced=True)
+    body = json.dumps(payload).encode()
+
+    answer = client.post("/hooks/github", data=body, headers={
+        "X-GitHub-Event": "push", "X-GitHub-Delivery": f"paths-{second}",
+        "Content-Type": "application/json", "X-Hub-Signature-256": sign_github(body, SECRET)})
+
+    assert answer.status_code == 202, answer.get_json()
+    build = wait_for_build(client, answer.get_json()["builds"][0]["id"])
+    assert build["status"] == status, build["error"]
+    if status == "skipped":
+        assert "included_files" in build["error"]
+        log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
+        assert "Skipped:" in log
