@@ -45,6 +45,15 @@ class RegistryAuth:
 
 
 @dataclass(frozen=True)
+class GitAuth:
+    """Credentials for cloning a private repository: an HTTPS token or an SSH deploy key file."""
+
+    username: str = "git"
+    token: str | None = field(default=None, repr=False)
+    ssh_key_file: str | None = None
+
+
+@dataclass(frozen=True)
 class BuildRule:
     """One Docker Hub style build rule: which refs build, and how and to which tags."""
 
@@ -94,6 +103,7 @@ class RepositoryConfig:
     hooks: bool = False
     registry_auth: RegistryAuth | None = None
     default_rules: bool = False
+    git_auth: GitAuth | None = None
 
 
 @dataclass(frozen=True)

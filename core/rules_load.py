@@ -18,6 +18,7 @@ from core.paths import build_path_problem, glob_problem
 from core.rules import (
     PROVIDERS,
     BuildRule,
+    GitAuth,
     RegistryAuth,
     RepositoryConfig,
     RuleSet,
@@ -37,7 +38,7 @@ from core.tags import (
 
 REPOSITORY_KEYS = frozenset({
     "name", "provider", "clone_url", "secret", "secrets", "insecure_no_secret", "image",
-    "hooks", "registry_auth", "rules",
+    "hooks", "registry_auth", "git_auth", "rules",
 })
 RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
@@ -143,6 +144,7 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
                      "(or insecure_no_secret: true to accept unsigned deliveries)")
     hooks = reader.boolean(f.get("hooks"), f"{path}.hooks", False)
     auth = _registry_auth(reader, f.get("registry_auth"), f"{path}.registry_auth")
+    git_auth = _git_auth(reader, f.get("git_auth"), f"{path}.git_auth")
     rules_node = f.get("rules")
     rules = default_rules() if rules_node is None else _rules(reader, rules_node, f"{path}.rules")
     if reader.count() > before:
@@ -151,6 +153,7 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
     repo = RepositoryConfig(
         name=name, provider=provider, clone_url=clone_url, image=image, secrets=secrets,
         insecure_no_secret=insecure, rules=rules, hooks=hooks, registry_auth=auth,
+        git_auth=git_auth,
         default_rules=rules_node is None,
     )
     return repo
@@ -186,6 +189,23 @@ def _registry_auth(reader: Reader, node: yaml.Node | None, path: str) -> Registr
     if username is None or password is None:
         return None
     return RegistryAuth(username, password)
+
+
+def _git_auth(reader: Reader, node: yaml.Node | None, path: str) -> GitAuth | None:
+    """Clone credentials: `token` (HTTPS) or `ssh_key_file` (a deploy key), not both."""
+    if node is None:
+        return None
+    f = reader.mapping(node, path, {"username", "token", "ssh_key_file"})
+    username = reader.string(f.get("username"), f"{path}.username") or "git"
+    token = reader.string(f.get("token"), f"{path}.token")
+    key_file = reader.string(f.get("ssh_key_file"), f"{path}.ssh_key_file")
+    if (token is None) == (key_file is None):
+        reader.error(node, path, "set exactly one of token or ssh_key_file")
+        return None
+    if key_file is not None and not key_file.startswith("/"):
+        reader.error(f["ssh_key_file"], f"{path}.ssh_key_file", "must be an absolute path")
+        return None
+    return GitAuth(username=username, token=token, ssh_key_file=key_file)
 
 
 def _rules(reader: Reader, node: yaml.Node, path: str) -> tuple[BuildRule, ...]:

@@ -13,7 +13,7 @@ from core.status import BuildStatus
 from records.builds import BuildRecord
 from service.queueing import enqueue_all
 from service.state import build_queue, rules, store
-from vcs.gitcmd import GitError
+from vcs.gitcmd import GitError, auth_env
 from vcs.remote import RefNotFoundError, resolve_ref
 
 
@@ -43,7 +43,8 @@ def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None
         raise ActionError(422, f"{ref!r} is not a valid branch or tag name")
     timeout = current_app.config["LS_REMOTE_TIMEOUT"]
     try:
-        full_ref, commit = resolve_ref(repo.clone_url, ref, timeout=timeout)
+        auth = auth_env(**vars(repo.git_auth)) if repo.git_auth else None
+        full_ref, commit = resolve_ref(repo.clone_url, ref, timeout=timeout, auth=auth)
     except RefNotFoundError as exc:
         raise ActionError(422, f"{repo.name}: {exc}") from None
     except GitError as exc:

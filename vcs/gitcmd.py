@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
+import shlex
 from pathlib import Path
 
 import git
@@ -43,20 +45,36 @@ def git_env() -> dict[str, str]:
     return env
 
 
+def auth_env(*, username: str = "git", token: str | None = None,
+             ssh_key_file: str | None = None) -> dict[str, str]:
+    """Environment that makes git authenticate without the secret ever being in a URL,
+    a command line or a repository's .git/config (git reads GIT_CONFIG_* at run time)."""
+    env: dict[str, str] = {}
+    if token:
+        basic = base64.b64encode(f"{username}:{token}".encode()).decode()
+        env.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="http.extraHeader",
+                   GIT_CONFIG_VALUE_0=f"Authorization: Basic {basic}")
+    if ssh_key_file:
+        env["GIT_SSH_COMMAND"] = (f"ssh -i {shlex.quote(ssh_key_file)} -oIdentitiesOnly=yes "
+                                  "-oBatchMode=yes -oStrictHostKeyChecking=accept-new")
+    return env
+
+
 def check_clone_url(url: str) -> None:
     """Refuse URLs git would treat as options or as a helper transport (ext::, fd::)."""
     if not url or url.startswith("-") or "::" in url or any(ord(c) < 32 for c in url):
         raise GitError(f"refusing unsafe clone URL {redact(url)!r}")
 
 
-def run_git(args: list[str], *, cwd: Path | None = None, timeout: int) -> str:
+def run_git(args: list[str], *, cwd: Path | None = None, timeout: int,
+            extra_env: dict[str, str] | None = None) -> str:
     """Run `git <SAFE_CONFIG> <args>` and return stdout; GitError with git's message on failure."""
     runner = git.cmd.Git(str(cwd) if cwd else None)
     try:
         out = runner.execute(  # type: ignore[call-overload]
             ["git", *SAFE_CONFIG, *args],
             kill_after_timeout=timeout,
-            env=git_env(),
+            env={**git_env(), **(extra_env or {})},
             stdout_as_string=True,
         )
     except git.GitCommandError as exc:

@@ -10,10 +10,10 @@ class RefNotFoundError(GitError):
     """The remote has no such branch or tag."""
 
 
-def ls_remote(url: str, *, timeout: int) -> dict[str, str]:
+def ls_remote(url: str, *, timeout: int, auth: dict[str, str] | None = None) -> dict[str, str]:
     """Every ref of the remote with its commit (annotated tags peeled to the commit)."""
     check_clone_url(url)
-    out = run_git(["ls-remote", "--", url], timeout=timeout)
+    out = run_git(["ls-remote", "--", url], timeout=timeout, extra_env=auth)
     refs: dict[str, str] = {}
     peeled: dict[str, str] = {}
     for line in out.splitlines():
@@ -26,9 +26,10 @@ def ls_remote(url: str, *, timeout: int) -> dict[str, str]:
     return refs
 
 
-def resolve_ref(url: str, ref: str, *, timeout: int) -> tuple[str, str]:
+def resolve_ref(url: str, ref: str, *, timeout: int,
+                auth: dict[str, str] | None = None) -> tuple[str, str]:
     """(full ref, commit) for `ref`; a bare name is tried as a branch, then as a tag."""
-    refs = ls_remote(url, timeout=timeout)
+    refs = ls_remote(url, timeout=timeout, auth=auth)
     candidates = [ref] if ref.startswith("refs/") else [BRANCH_PREFIX + ref, TAG_PREFIX + ref]
     for candidate in candidates:
         if candidate in refs:

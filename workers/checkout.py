@@ -19,10 +19,12 @@ Log = Callable[[str], None]
 class MirrorCheckout:
     """Keeps one bare mirror per clone URL; a build fetches new objects, then checks out a copy."""
 
-    def __init__(self, mirror_dir: Path, *, timeout: int, log: Log) -> None:
+    def __init__(self, mirror_dir: Path, *, timeout: int, log: Log,
+                 auth: dict[str, str] | None = None) -> None:
         self.mirror_dir = mirror_dir
         self.timeout = timeout
         self.log = log
+        self.auth = auth or {}
 
     def mirror_path(self, url: str) -> Path:
         """Where the mirror of `url` lives (named by a hash: URLs may carry credentials)."""
@@ -47,7 +49,8 @@ class MirrorCheckout:
         return True
 
     def _fetch(self, mirror: Path, *args: str) -> None:
-        run_git(["fetch", "--quiet", *args], cwd=mirror, timeout=self.timeout)
+        run_git(["fetch", "--quiet", *args], cwd=mirror, timeout=self.timeout,
+                extra_env=self.auth)
 
     def _create_mirror(self, url: str, mirror: Path) -> None:
         self.log(f"Cloning {redact(url)} into a new mirror (first build of this repository)\n")
@@ -55,7 +58,7 @@ class MirrorCheckout:
         shutil.rmtree(partial, ignore_errors=True)
         run_git(["init", "--quiet", "--bare", str(partial)], timeout=self.timeout)
         run_git(["remote", "add", "--mirror=fetch", "origin", url], cwd=partial, timeout=60)
-        run_git(["fetch", "--quiet", "--prune", "origin"], cwd=partial, timeout=self.timeout)
+        self._fetch(partial, "--prune", "origin")
         os.replace(partial, mirror)
 
     def update(self, url: str, commit: str) -> Path:

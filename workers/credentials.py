@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from core.errors import RulesError
 from core.plan import BuildPlan
 from core.rules import load_rules_file
+from vcs.gitcmd import auth_env
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ class BuildSecrets:
 
     auth_config: dict[str, str] | None = None
     masked: tuple[str, ...] = field(default_factory=tuple)
+    git_env: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def secrets_for(rules_path: str, plan: BuildPlan) -> BuildSecrets:
@@ -38,7 +40,12 @@ def secrets_for(rules_path: str, plan: BuildPlan) -> BuildSecrets:
                 "password": repo.registry_auth.password}
         masked.append(repo.registry_auth.password)
     masked.extend(value for key, value in plan.build_args if _looks_secret(key))
-    return BuildSecrets(auth_config=auth, masked=tuple(masked))
+    git = {}
+    if repo.git_auth is not None:
+        git = auth_env(**vars(repo.git_auth))
+        header = git.get("GIT_CONFIG_VALUE_0", "")
+        masked.extend(v for v in (repo.git_auth.token, header.rpartition(" ")[2]) if v)
+    return BuildSecrets(auth_config=auth, masked=tuple(masked), git_env=git)
 
 
 def _looks_secret(name: str) -> bool:

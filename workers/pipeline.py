@@ -119,7 +119,8 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
             ) -> tuple[BuildStatus, str | None, str | None]:
     plan = build.plan
     log(f"Build {build.id}: {plan.repository} {plan.ref} at {plan.commit}\n")
-    checkout = MirrorCheckout(Path(settings.mirror_dir), timeout=settings.git_timeout, log=log)
+    checkout = MirrorCheckout(Path(settings.mirror_dir), timeout=settings.git_timeout, log=log,
+                              auth=secrets.git_env)
     source = checkout.checkout(plan.clone_url, plan.commit, workdir / "src",
                                submodules=plan.submodules)
     if plan.path_filter is not None and plan.before:

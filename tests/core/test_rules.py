@@ -509,3 +509,34 @@ def test_every_reference_is_valid(name: str, prefix: str, template: str) -> None
 def test_match_never_raises(ref: str) -> None:
     repo = repo_with(("branch", "/(x)?/", "{sourceref},{\\1}a"), ("tag", "/.*/", "{version}"))
     assert isinstance(match(repo, push(ref)).explanation(), str)
+
+
+GIT_AUTH_BASE = """repositories:
+  - name: acme/private
+    provider: github
+    clone_url: https://git.example.com/acme/private.git
+    secret: s
+    image: registry.example.com/acme/private
+"""
+
+
+@pytest.mark.parametrize(("block", "problem"), [
+    pytest.param("    git_auth: {username: bot}\n", "exactly one of token or ssh_key_file",
+                 id="neither"),
+    pytest.param("    git_auth: {token: t, ssh_key_file: /k}\n",
+                 "exactly one of token or ssh_key_file", id="both"),
+    pytest.param("    git_auth: {ssh_key_file: keys/deploy}\n", "must be an absolute path",
+                 id="relative-key"),
+    pytest.param("    git_auth: {token: t, password: p}\n", "password", id="unknown-key"),
+])
+def test_git_auth_errors(block: str, problem: str) -> None:
+    with pytest.raises(RulesError) as caught:
+        load_rules(GIT_AUTH_BASE + block, environ={}, filename="r.yaml")
+    assert "repositories[0].git_auth" in str(caught.value) and problem in str(caught.value)
+
+
+def test_git_auth_token_hidden_from_repr() -> None:
+    ruleset = load_rules(GIT_AUTH_BASE + "    git_auth: {token: tok-123}\n", environ={})
+    auth = ruleset.repositories[0].git_auth
+    assert auth is not None and auth.token == "tok-123" and auth.username == "git"
+    assert "tok-123" not in repr(ruleset)
