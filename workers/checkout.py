@@ -99,8 +99,15 @@ class MirrorCheckout:
                          "--recursive", "--depth", "1"], cwd=dest, timeout=self.timeout)
         except GitError as exc:
             raise CloneError(f"could not check out {commit[:12]}: {exc}") from None
-        self.log(f"Checked out {commit}\n")
+        head = self.head_commit(dest)
+        if head != commit:
+            self.log(f"{commit} is an annotated tag; it points to commit {head}\n")
+        self.log(f"Checked out {head}\n")
         return dest
+
+    def head_commit(self, checkout: Path) -> str:
+        """The commit a checkout is at (an annotated tag's target, not the tag object)."""
+        return run_git(["rev-parse", "HEAD"], cwd=checkout, timeout=60).strip()
 
     def changed_files(self, url: str, before: str, after: str) -> list[str] | None:
         """Files changed between two commits, from the mirror; None when `before` is unknown."""

@@ -131,8 +131,9 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
             if not passes:
                 log(f"Skipped: {reason}\n")
                 return BuildStatus.SKIPPED, reason, None
+    revision = checkout.head_commit(source)
     context_dir, dockerfile = resolve_build_paths(source, plan.context, plan.dockerfile)
-    hooks = _hooks(plan, source, context_dir / dockerfile, dockerfile, log)
+    hooks = _hooks(plan, revision, source, context_dir / dockerfile, dockerfile, log)
     hooks.run("post_checkout")
     store.set_status(build.id, BuildStatus.BUILDING)
     images = DockerImages(docker_api, log=log)
@@ -145,8 +146,9 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
             cache_from = [plan.tags[0]]
         image_id = images.build(
             context_dir=context_dir, dockerfile=dockerfile, tag=plan.tags[0],
-            buildargs=dict(plan.build_args), target=plan.target, labels=oci_labels(plan),
-            pull=plan.pull, nocache=not plan.cache, cache_from=cache_from,
+            buildargs=dict(plan.build_args), target=plan.target,
+            labels=oci_labels(plan, revision=revision), pull=plan.pull, nocache=not plan.cache,
+            cache_from=cache_from,
         )
     hooks.run("post_build")
     for reference in plan.tags:
@@ -166,8 +168,8 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
     return BuildStatus.SUCCESS, None, digest
 
 
-def _hooks(plan: BuildPlan, source: Path, dockerfile_path: Path, dockerfile: str,
-           log: Callable[[str], None]) -> Hooks | NoHooks:
+def _hooks(plan: BuildPlan, revision: str, source: Path, dockerfile_path: Path,
+           dockerfile: str, log: Callable[[str], None]) -> Hooks | NoHooks:
     """The hooks/ folder beside the Dockerfile, when the repository allows hooks."""
     folder = dockerfile_path.resolve().parent / "hooks"
     if not folder.is_dir():
@@ -178,7 +180,7 @@ def _hooks(plan: BuildPlan, source: Path, dockerfile_path: Path, dockerfile: str
     if source.resolve() not in folder.resolve().parents:
         raise ImageBuildError("hooks/ resolves outside the repository checkout; refusing")
     repository, tag = split_reference(plan.tags[0])
-    env = hook_environment(source_ref=short_ref(plan.ref), commit=plan.commit,
+    env = hook_environment(source_ref=short_ref(plan.ref), commit=revision,
                            message=plan.commit_message, image=repository, tag=tag,
                            dockerfile=dockerfile)
     return Hooks(folder, env=env, log=log, timeout=plan.timeout)

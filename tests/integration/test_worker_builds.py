@@ -194,3 +194,31 @@ def test_worker_applies_path_filter_when_payload_lists_no_files(
         assert "included_files" in build["error"]
         log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
         assert "Skipped:" in log
+
+
+def test_annotated_tag_push_labels_the_commit_not_the_tag_object(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    docker_client: docker.DockerClient,
+) -> None:
+    app, write_rules = live_app
+    bare, commit = source_repo()
+    work = bare.parent / "work"
+    git("tag", "-a", "v3.1.4", "-m", "release", cwd=work)
+    git("push", "-q", "origin", "v3.1.4", cwd=work)
+    tag_object = git("rev-parse", "v3.1.4", cwd=work)
+    assert tag_object != commit
+    image = unique_image("annotated")
+    rules = ("      - source_type: tag\n        source: /^v/\n"
+             "        tag: \"{version},{major}.{minor}\"\n")
+    write_rules(rules_for("it/annotated", f"file://{bare}", image, rules))
+    client = app.test_client()
+
+    answer = push_delivery(client, "it/annotated", "refs/tags/v3.1.4", "0" * 40, tag_object,
+                           f"annotated-{tag_object}")
+
+    build = wait_for_build(client, answer["builds"][0]["id"])  # type: ignore[index]
+    assert build["status"] == "success", build["error"]
+    assert build["tags"] == [f"{image}:3.1.4", f"{image}:3.1"]
+    docker_client.images.remove(f"{image}:3.1", force=True)
+    labels = docker_client.images.pull(f"{image}:3.1").labels
+    assert labels["org.opencontainers.image.revision"] == commit
