@@ -41,6 +41,7 @@ from tests.integration.conftest import (
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 TAG = "v1.2.3"
+ANNOTATED_TAG = "v2.0.0"
 FORM = "application/x-www-form-urlencoded"
 RULES = ("      - source_type: branch\n        source: main\n        tag: latest\n"
          "      - source_type: tag\n        source: '/^v[0-9]/'\n        tag: '{sourceref}'\n")
@@ -173,13 +174,14 @@ def make_hook(file: str, name: str, *, ref: str | None = None, commit: str | Non
 
 
 def rules_text(clone_url: str = "file:///nonexistent/repo.git",
-               images: dict[str, str] | None = None) -> str:
-    """A rules file configuring NAMES, each under its own forge."""
+               images: dict[str, str] | None = None,
+               names: dict[str, str] | None = None) -> str:
+    """A rules file configuring NAMES (or `names`), each under its own forge."""
     images = images or {}
     return "repositories:\n" + "".join(
         repo_yaml(name, provider=PROVIDER[flavour], clone_url=clone_url, rules=RULES,
                   image=images.get(flavour, f"127.0.0.1:5000/it-forges/{flavour}"))
-        for flavour, name in NAMES.items())
+        for flavour, name in {**NAMES, **(names or {})}.items())
 
 
 # --- end to end on the real stack -------------------------------------------------------------
@@ -191,6 +193,7 @@ class Source:
     bare: Path
     commit: str
     marker: str
+    tag_object: str  # the annotated tag ANNOTATED_TAG, pointing at `commit`
 
 
 @pytest.fixture(scope="module")
@@ -203,21 +206,28 @@ def forge_source(tmp_path_factory: pytest.TempPathFactory) -> Source:
         "marker.txt": marker,
     })
     git("tag", TAG, commit, cwd=bare)
-    return Source(bare, commit, marker)
+    git("tag", "-a", ANNOTATED_TAG, "-m", "Release 2.0.0", commit, cwd=bare)
+    return Source(bare, commit, marker, git("rev-parse", ANNOTATED_TAG, cwd=bare))
 
 
 @dataclass(frozen=True)
 class Case:
-    """One building delivery: a fixture, the ref it pushes, and how it is encoded."""
+    """One building delivery: a fixture, the ref it pushes, and how it is encoded.
+
+    A push of a commit a rule already built is skipped, so a case that pushes the same ref and
+    commit as another one names its own repository.
+    """
 
     file: str
     ref: str
     form: bool = False
+    name: str | None = None
 
 
 BUILD_CASES = [
     pytest.param(Case("github/push-branch.json", "refs/heads/main"), id="github-push"),
-    pytest.param(Case("github/push-branch.json", "refs/heads/main", form=True),
+    pytest.param(Case("github/push-branch.json", "refs/heads/main", form=True,
+                      name="it-forges/gh-form-app"),
                  id="github-push-form"),
     pytest.param(Case("github/push-tag.json", f"refs/tags/{TAG}"), id="github-tag"),
     pytest.param(Case("gitea/push-branch.json", "refs/heads/main"), id="gitea-push"),
@@ -239,19 +249,21 @@ def test_forge_push_becomes_image_in_registry(
     app, write_rules = live_app
     flavour = fixture(case.file).provider
     image = unique_image(f"fe-{flavour}")
-    write_rules(rules_text(f"file://{forge_source.bare}", {flavour: image}))
-    hook = make_hook(case.file, NAMES[flavour], ref=case.ref, commit=forge_source.commit,
+    name = case.name or NAMES[flavour]
+    write_rules(rules_text(f"file://{forge_source.bare}", {flavour: image}, {flavour: name}))
+    hook = make_hook(case.file, name, ref=case.ref, commit=forge_source.commit,
                      form=case.form)
     client = app.test_client()
 
     response = hook.post(client)
 
     assert response.status_code == 202, response.get_json()
+    assert len(response.get_json()["builds"]) == 1, response.get_json()
     (queued,) = response.get_json()["builds"]
     reference = f"{image}:{short_ref(case.ref) if '/tags/' in case.ref else 'latest'}"
     assert queued["status"] == "queued"
     assert (queued["ref"], queued["commit"]) == (case.ref, forge_source.commit)
-    assert (queued["repository"], queued["provider"]) == (NAMES[flavour], PROVIDER[flavour])
+    assert (queued["repository"], queued["provider"]) == (name, PROVIDER[flavour])
     assert queued["tags"] == [reference]
     assert queued["delivery_id"] == hook.delivery
     build = wait_for_build(client, queued["id"])
@@ -265,6 +277,39 @@ def test_forge_push_becomes_image_in_registry(
     assert (logged["forge"], logged["outcome"], logged["status_code"]) == (
         hook.forge, "queued", 202)
     assert logged["build_ids"] == [queued["id"]] and logged["refs"] == [case.ref]
+
+
+@pytest.mark.integration
+def test_gitlab_annotated_tag_push_builds_the_tagged_commit(
+    live_app: tuple[Flask, RulesWriter], forge_source: Source,
+    docker_client: docker.DockerClient,
+) -> None:
+    """GitLab sends the tag object as `after` (commit in `checkout_sha`); the worker peels it."""
+    app, write_rules = live_app
+    image = unique_image("fe-gitlab-annotated")
+    name = "it-group/sub-group/gl-annotated"
+    write_rules(rules_text(f"file://{forge_source.bare}", {"gitlab": image}, {"gitlab": name}))
+    ref = f"refs/tags/{ANNOTATED_TAG}"
+
+    def checkout_commit(payload: dict[str, Any]) -> None:
+        payload["checkout_sha"] = payload["commits"][0]["id"] = forge_source.commit
+
+    hook = make_hook("gitlab/tag-push-create.json", name, ref=ref,
+                     commit=forge_source.tag_object, edit=checkout_commit)
+    client = app.test_client()
+
+    response = hook.post(client)
+
+    assert response.status_code == 202, response.get_json()
+    assert len(response.get_json()["builds"]) == 1, response.get_json()
+    (queued,) = response.get_json()["builds"]
+    assert queued["ref"] == ref
+    build = wait_for_build(client, queued["id"])
+    assert build["status"] == "success", build["error"]
+    reference = f"{image}:{ANNOTATED_TAG}"
+    assert build["digest"] == registry_digest(reference)
+    assert read_file_from_registry_image(docker_client, reference,
+                                         "/src/marker.txt") == forge_source.marker
 
 
 # --- cheap checks through the real app, with a recording queue --------------------------------
@@ -397,6 +442,57 @@ def test_redelivery_is_200_duplicate_with_the_same_builds(
 
 
 @pytest.mark.parametrize("flavour", list(PUSHES))
+def test_redelivery_with_a_wrong_signature_is_401_not_duplicate(
+    flavour: str, forges_app: Flask, queue: RecordingQueue,
+) -> None:
+    client = forges_app.test_client()
+    hook = push_hook(flavour)
+    assert hook.post(client).status_code == 202
+
+    forged = push_hook(flavour, delivery=hook.delivery, secret="not-the-secret").post(client)
+
+    assert forged.status_code == 401, forged.get_json()
+    assert "builds" not in forged.get_json() and len(queue.enqueued) == 1
+
+
+@pytest.mark.parametrize("flavour", list(PUSHES))
+def test_rejected_delivery_builds_when_redelivered_after_fixing_the_secret(
+    flavour: str, forges_app: Flask, queue: RecordingQueue,
+) -> None:
+    client = forges_app.test_client()
+    rejected = push_hook(flavour, secret="old-secret")
+    assert rejected.post(client).status_code == 401
+
+    response = push_hook(flavour, delivery=rejected.delivery).post(client)
+
+    assert response.status_code == 202, response.get_json()
+    (build,) = response.get_json()["builds"]
+    assert queue.enqueued == [build["id"]]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "GitLab annotated tag push: the build's commit (and so the image's "
+    "org.opencontainers.image.revision label) is `after`, the tag "
+    "object SHA, not `checkout_sha`, the tagged commit"))
+def test_gitlab_annotated_tag_records_the_tagged_commit(
+    forges_app: Flask, queue: RecordingQueue,
+) -> None:
+    tag_object = "a028c6f9487c8b993e1cd2931a46af88078c8ab9"
+
+    def annotated(payload: dict[str, Any]) -> None:
+        payload["checkout_sha"] = payload["commits"][0]["id"] = SOME_COMMIT
+
+    hook = make_hook("gitlab/tag-push-create.json", NAMES["gitlab"], ref=f"refs/tags/{TAG}",
+                     commit=tag_object, edit=annotated)
+
+    response = hook.post(forges_app.test_client())
+
+    assert response.status_code == 202, response.get_json()
+    (build,) = response.get_json()["builds"]
+    assert build["commit"] == SOME_COMMIT
+
+
+@pytest.mark.parametrize("flavour", list(PUSHES))
 def test_repository_of_another_forge_is_404_naming_it(
     flavour: str, forges_app: Flask, queue: RecordingQueue,
 ) -> None:
@@ -469,6 +565,7 @@ def test_deliveries_list_every_delivery_with_its_outcome(
         (make_hook("gitlab/push-branch-delete.json", NAMES["gitlab"]), "ignored", 202),
         (make_hook(PUSHES["bitbucket-cloud"], "nobody/here"), "rejected", 404),
         (push_hook("bitbucket-server"), "queued", 202),
+        (make_hook("github/ping.json", NAMES["github"]), "ping", 200),
     ]
     for hook, _, status in hooks:
         assert hook.post(client).status_code == status
