@@ -47,6 +47,8 @@ class PushEvent:
 
     `before` is None when the ref was created, `after` is None when it was deleted.
     `changed_files` is None when the payload does not list every changed file.
+    `commit` is set when the payload names the commit `after` points to and it differs
+    (an annotated tag's object points to a commit); `target` is the commit to build.
     """
 
     provider: str
@@ -61,6 +63,12 @@ class PushEvent:
     changed_files: tuple[str, ...] | None = None
     pusher: str = ""
     delivery_id: str = ""
+    commit: str | None = None
+
+    @property
+    def target(self) -> str | None:
+        """The commit to build: the tagged commit for annotated tags, else `after`."""
+        return self.commit or self.after
 
     @property
     def kind(self) -> RefKind | None:

@@ -222,7 +222,7 @@ def _evaluate(
         return no(f"{event.kind.value} {name} is not {rule.source}")
     if not rule.autobuild and not manual:
         return no("autobuild is off; only Build now builds it")
-    variables = template_variables(name, sha=event.after, groups=groups)
+    variables = template_variables(name, sha=event.target or "", groups=groups)
     references, problem, note = _render(rule, repo.image, variables)
     if problem is not None:
         return no(problem)
@@ -243,7 +243,7 @@ def _evaluate(
     dockerfile, context = build_paths(rule.dockerfile, rule.context)
     plan = BuildPlan(
         repository=repo.name, provider=repo.provider, rule_index=rule.index, ref=event.ref,
-        commit=event.after, clone_url=repo.clone_url, image=repo.image, tags=references,
+        commit=event.target or "", clone_url=repo.clone_url, image=repo.image, tags=references,
         dockerfile=dockerfile, context=context, build_args=rule.build_args, target=rule.target,
         labels=rule.labels, cache=rule.cache, pull=rule.pull, submodules=rule.submodules,
         hooks=repo.hooks, timeout=rule.timeout, before=event.before, path_filter=path_filter,
@@ -261,8 +261,8 @@ def match(repo: RepositoryConfig, event: PushEvent, *, manual: bool = False) -> 
     """
     if event.deleted or event.after is None:
         return MatchResult((), (), f"{event.ref}: ref deleted; nothing to build")
-    if re.fullmatch(r"[0-9a-f]{40}", event.after) is None:
-        return MatchResult((), (), f"{event.ref}: commit {event.after!r} is not a 40-character "
+    if re.fullmatch(r"[0-9a-f]{40}", event.target or "") is None:
+        return MatchResult((), (), f"{event.ref}: commit {event.target!r} is not a 40-character "
                                    "lowercase hex SHA; nothing to build")
     if event.kind is None:
         return MatchResult((), (), f"{event.ref} is neither a branch (refs/heads/…) nor a tag "

@@ -83,12 +83,15 @@ def push_event(
     head_commit = common.optional_obj(payload.get("head_commit"), "head_commit")
     message = common.text(head_commit.get("message")) if head_commit else ""
     pusher = common.optional_obj(payload.get("pusher"), "pusher") or {}
+    head_id = common.sha(head_commit.get("id"), "head_commit.id") if head_commit else None
+    tagged = head_id if ref.startswith("refs/tags/") and head_id != after and not deleted else None
     return PushEvent(
         provider=provider,
         repository=repository,
         ref=ref,
         before=before,
         after=None if deleted else after,
+        commit=tagged,
         created=created,
         deleted=deleted,
         forced=forced,

@@ -5,7 +5,7 @@ PushEvent; `System Hook` and every other event are Ignored. GitLab has no ping (
 sends a push) and no forced flag. A deletion has `after` all zeros and `checkout_sha` null; a
 null `checkout_sha` alone also means nothing can be checked out, so it counts as a deletion.
 `after` is the ref's new value as sent: for an annotated tag that is the tag object, whose commit
-is `checkout_sha` (as on GitHub and Bitbucket Server, the worker peels it with `^{commit}`).
+`checkout_sha` becomes the event's `commit` (the one that is built and recorded).
 
 GitLab lists at most 20 commits; changed_files is None when `total_commits_count` is missing or
 larger than the list, and for created refs.
@@ -87,6 +87,7 @@ def _push_event(payload: Mapping[str, Any], delivery: str) -> PushEvent:
         ref=ref,
         before=before,
         after=None if deleted else after,
+        commit=None if deleted or checkout_sha == after else checkout_sha,
         created=created,
         deleted=deleted,
         forced=False,

@@ -632,3 +632,40 @@ def test_bitbucket_server_ping_names_no_repository() -> None:
     row = fixture("bitbucket-server/diagnostics-ping.json")
     assert bitbucket.parse(headers_for(row), row.body) == Ping("bitbucket")
     assert bitbucket.repository_name(headers_for(row), row.body) is None
+
+
+def only_pushes(result: ParseResult) -> list[PushEvent]:
+    """The push events of a parse result (fails for pings and ignored deliveries)."""
+    assert isinstance(result, list), result
+    return result
+
+
+TAG_OBJECT = "a" * 40
+TAGGED_COMMIT = "b" * 40
+
+
+def test_github_annotated_tag_push_names_the_tagged_commit() -> None:
+    payload = json.loads(fixture("github/push-tag.json").body)
+    payload.update(after=TAG_OBJECT)
+    payload["head_commit"]["id"] = TAGGED_COMMIT
+    (event,) = only_pushes(github.parse({"X-GitHub-Event": "push"}, json.dumps(payload).encode()))
+    assert event.after == TAG_OBJECT and event.commit == TAGGED_COMMIT
+    assert event.target == TAGGED_COMMIT
+
+
+def test_gitlab_annotated_tag_push_names_the_checkout_sha() -> None:
+    payload = json.loads(fixture("gitlab/tag-push-create.json").body)
+    payload.update(after=TAG_OBJECT, checkout_sha=TAGGED_COMMIT)
+    (event,) = only_pushes(
+        gitlab.parse({"X-Gitlab-Event": "Tag Push Hook"}, json.dumps(payload).encode()))
+    assert event.commit == TAGGED_COMMIT and event.target == TAGGED_COMMIT
+
+
+@pytest.mark.parametrize("name", ["github/push-tag.json", "github/push-branch.json",
+                                  "gitlab/tag-push-create.json", "gitlab/push-branch.json"])
+def test_lightweight_refs_have_no_separate_commit(name: str) -> None:
+    row = fixture(name)
+    adapter = get_forge(row.forge)
+    assert adapter is not None
+    (event,) = only_pushes(adapter.parse(row.event_headers, row.body))
+    assert event.commit is None and event.target == row.entry["after"]

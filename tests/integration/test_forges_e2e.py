@@ -470,10 +470,6 @@ def test_rejected_delivery_builds_when_redelivered_after_fixing_the_secret(
     assert queue.enqueued == [build["id"]]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "GitLab annotated tag push: the build's commit (and so the image's "
-    "org.opencontainers.image.revision label) is `after`, the tag "
-    "object SHA, not `checkout_sha`, the tagged commit"))
 def test_gitlab_annotated_tag_records_the_tagged_commit(
     forges_app: Flask, queue: RecordingQueue,
 ) -> None:
