@@ -14,8 +14,10 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
-if [ "${AUTOBUILD_BROWSER_TESTS:-0}" = 1 ]; then
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+if [ "${1:-run}" = test ]; then  # browser tests drive Debian's Chromium (no browser downloads)
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)  # records tests on PostgreSQL
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

@@ -1,0 +1,183 @@
+"""The system of record: statuses only move forward, races have one winner, nothing is lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from core.plan import BuildPlan
+from core.status import BuildStatus
+from records.builds import BuildStore
+from records.coordination import (
+    StartResult,
+    fail_lost_builds,
+    find_same_commit,
+    heartbeat,
+    queued_before,
+    start_build,
+)
+from records.db import utcnow
+from records.deliveries import DeliveryLog
+from records.logs import TRUNCATION_MARKER
+from records.schema import builds
+
+Plan = Callable[..., BuildPlan]
+
+
+def test_a_build_walks_the_happy_path_with_timestamps(store: BuildStore, plan: Plan) -> None:
+    (build,) = store.create_builds([plan()])
+    assert build.status is BuildStatus.QUEUED and build.started_at is None
+    for status in (BuildStatus.CLONING, BuildStatus.BUILDING, BuildStatus.PUSHING):
+        assert store.set_status(build.id, status)
+    assert store.set_status(build.id, BuildStatus.SUCCESS, digest="sha256:" + "f" * 64)
+    done = store.get_build(build.id)
+    assert done is not None and done.status is BuildStatus.SUCCESS
+    assert done.digest == "sha256:" + "f" * 64
+    phases = done.phase_times()
+    assert None not in phases.values()
+    assert phases["cloning"] <= phases["building"] <= phases["pushing"] <= phases["finished"]
+    assert done.to_dict()["created_at"].endswith("Z")
+
+
+@pytest.mark.parametrize(("path", "refused"), [
+    pytest.param([BuildStatus.SUCCESS], BuildStatus.FAILED, id="terminal-is-final"),
+    pytest.param([], BuildStatus.SUCCESS, id="queued-cannot-succeed"),
+    pytest.param([BuildStatus.CANCELLED], BuildStatus.CLONING, id="cancelled-never-starts"),
+    pytest.param([BuildStatus.CLONING, BuildStatus.BUILDING], BuildStatus.CLONING,
+                 id="no-going-back"),
+])
+def test_transitions_not_allowed_change_nothing(
+    store: BuildStore, plan: Plan, path: list[BuildStatus], refused: BuildStatus
+) -> None:
+    (build,) = store.create_builds([plan()])
+    if path == [BuildStatus.SUCCESS]:
+        path = [BuildStatus.CLONING, BuildStatus.BUILDING, BuildStatus.PUSHING, *path]
+    for status in path:
+        assert store.set_status(build.id, status)
+    before = store.get_build(build.id)
+    assert not store.set_status(build.id, refused, error="should not stick")
+    after = store.get_build(build.id)
+    assert after == before
+
+
+def test_newer_push_supersedes_queued_build_of_same_rule_and_ref(
+    store: BuildStore, plan: Plan
+) -> None:
+    (old,) = store.create_builds([plan(commit="1" * 40)])
+    (other_ref,) = store.create_builds([plan(commit="2" * 40, ref="refs/heads/dev")])
+    (new,) = store.create_builds([plan(commit="3" * 40)])
+    old_now = store.get_build(old.id)
+    assert old_now is not None and old_now.status is BuildStatus.SUPERSEDED
+    assert old_now.superseded_by == new.id and old_now.finished_at is not None
+    assert store.get_build(other_ref.id).status is BuildStatus.QUEUED  # type: ignore[union-attr]
+
+
+def test_running_build_is_not_superseded(store: BuildStore, plan: Plan) -> None:
+    (running,) = store.create_builds([plan(commit="1" * 40)])
+    assert start_build(store, running.id) is StartResult.STARTED
+    store.create_builds([plan(commit="2" * 40)])
+    assert store.get_build(running.id).status is BuildStatus.CLONING  # type: ignore[union-attr]
+
+
+def test_one_build_per_rule_and_ref_runs_at_a_time(store: BuildStore, plan: Plan) -> None:
+    (first,) = store.create_builds([plan(commit="1" * 40)])
+    assert start_build(store, first.id) is StartResult.STARTED
+    (second,) = store.create_builds([plan(commit="2" * 40)])
+    (elsewhere,) = store.create_builds([plan(commit="2" * 40, rule_index=1)])
+    assert start_build(store, second.id) is StartResult.WAIT
+    assert start_build(store, elsewhere.id) is StartResult.STARTED
+    assert store.set_status(first.id, BuildStatus.FAILED, error="boom")
+    assert start_build(store, second.id) is StartResult.STARTED
+    assert start_build(store, second.id) is StartResult.GONE
+
+
+def test_same_commit_lookup_sees_success_and_in_progress_only(
+    store: BuildStore, plan: Plan
+) -> None:
+    (failed,) = store.create_builds([plan()])
+    store.set_status(failed.id, BuildStatus.FAILED, error="x")
+    assert find_same_commit(store, plan()) is None
+    (queued,) = store.create_builds([plan()])
+    found = find_same_commit(store, plan())
+    assert found is not None and found.id == queued.id
+    assert find_same_commit(store, plan(rule_index=3)) is None
+
+
+def test_log_is_ordered_and_capped_with_a_marker(store: BuildStore, plan: Plan) -> None:
+    (build,) = store.create_builds([plan()])
+    store.append_log(build.id, "first\n")
+    store.append_log(build.id, "second\n")
+    assert store.get_log(build.id) == "first\nsecond\n"
+    assert [seq for seq, _ in store.log_chunks(build.id, after_seq=1)] == [2]
+    store.append_log(build.id, "x" * 5000)
+    store.append_log(build.id, "never shown")
+    log = store.get_log(build.id)
+    assert log.endswith(TRUNCATION_MARKER) and "never shown" not in log
+    assert len(log) == 1000 + len(TRUNCATION_MARKER)
+
+
+def test_builds_with_stale_heartbeats_fail_as_lost(store: BuildStore, plan: Plan) -> None:
+    (fresh,) = store.create_builds([plan(commit="1" * 40)])
+    (stale,) = store.create_builds([plan(commit="2" * 40, rule_index=1)])
+    for build in (fresh, stale):
+        assert start_build(store, build.id) is StartResult.STARTED
+    with store.engine.begin() as conn:
+        conn.execute(builds.update().where(builds.c.id == stale.id).values(
+            heartbeat_at=utcnow() - timedelta(minutes=5)))
+    assert heartbeat(store, fresh.id) is BuildStatus.CLONING
+
+    assert fail_lost_builds(store) == [stale.id]
+    assert fail_lost_builds(store) == []
+    lost = store.get_build(stale.id)
+    assert lost is not None and lost.status is BuildStatus.FAILED
+    assert lost.error is not None and lost.error.startswith("worker lost")
+    assert "worker lost" in store.get_log(stale.id)
+    assert store.get_build(fresh.id).status is BuildStatus.CLONING  # type: ignore[union-attr]
+
+
+def test_old_queued_builds_are_found_for_requeueing(store: BuildStore, plan: Plan) -> None:
+    (build,) = store.create_builds([plan()])
+    assert queued_before(store, age=timedelta(minutes=1)) == []
+    with store.engine.begin() as conn:
+        conn.execute(builds.update().where(builds.c.id == build.id).values(
+            created_at=utcnow() - timedelta(minutes=5)))
+    assert [b.id for b in queued_before(store, age=timedelta(minutes=1))] == [build.id]
+
+
+def test_accepted_delivery_is_recorded_once_with_its_builds(
+    deliveries: DeliveryLog, plan: Plan
+) -> None:
+    first = deliveries.record_delivery(
+        forge="github", delivery_id="guid-1", event="push", repository="acme/webapp",
+        refs=["refs/heads/main"], outcome="queued", reason=None, status_code=202,
+        plans=[plan()], accepted=True)
+    assert first is not None
+    record, created = first
+    assert record.build_ids == tuple(b.id for b in created) and len(created) == 1
+    again = deliveries.record_delivery(
+        forge="github", delivery_id="guid-1", event="push", repository="acme/webapp",
+        refs=["refs/heads/main"], outcome="queued", reason=None, status_code=202,
+        plans=[plan(commit="b" * 40)], accepted=True)
+    assert again is None
+    assert len(deliveries.builds.recent_builds()) == 1
+    found = deliveries.find_delivery("github", "guid-1")
+    assert found is not None and found.id == record.id
+
+
+def test_rejected_delivery_does_not_block_its_redelivery(
+    deliveries: DeliveryLog, plan: Plan
+) -> None:
+    rejected = deliveries.record_delivery(
+        forge="github", delivery_id="guid-2", event="push", repository="acme/webapp",
+        refs=[], outcome="rejected", reason="bad signature", status_code=401, accepted=False)
+    assert rejected is not None and deliveries.find_delivery("github", "guid-2") is None
+    accepted = deliveries.record_delivery(
+        forge="github", delivery_id="guid-2", event="push", repository="acme/webapp",
+        refs=["refs/heads/main"], outcome="queued", reason=None, status_code=202,
+        plans=[plan()], accepted=True)
+    assert accepted is not None
+    listed = deliveries.recent_deliveries()
+    assert [d.outcome for d in listed] == ["queued", "rejected"]
+    assert [d.outcome for d in deliveries.recent_deliveries(not_built=True)] == ["rejected"]
