@@ -91,7 +91,7 @@ def test_failing_run_step_fails_with_its_error(
     live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
 ) -> None:
     app, write_rules = live_app
-    dockerfile = ("FROM local/busybox:latest\n"
+    dockerfile = ("FROM local/busybox:latest\nCOPY marker.txt /marker.txt\n"  # no cache hit
                   "RUN echo compiling\n"
                   "RUN echo 'fatal: widget is broken' && exit 3\n")
     bare, _ = source_repo({"Dockerfile": dockerfile})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 ECHO = "#!/bin/sh\necho \"hook=$(basename $0)\"\n"
 FILES = {
-    "docker/Dockerfile": ("FROM local/busybox:latest\nARG FLAVOUR=default\n"
+    # a nonce label before the RUN step keeps it out of the engine's layer cache
+    "docker/Dockerfile": ("FROM local/busybox:latest\nLABEL test.nonce=NONCE\n"
+                          "ARG FLAVOUR=default\n"
                           "RUN echo \"flavour=$FLAVOUR\"\n"),
     "docker/hooks/post_checkout": (
         "#!/bin/sh\necho \"hook=post_checkout branch=$SOURCE_BRANCH commit=$SOURCE_COMMIT "
@@ -34,6 +37,13 @@ RULE = ("      - source_type: branch\n        source: main\n        tag: stable\
         "        context: docker\n        dockerfile: Dockerfile\n")
 
 
+def files(**changes: str) -> dict[str, str]:
+    """The hooks repository, with a fresh nonce in its Dockerfile."""
+    content = {**FILES, **changes}
+    content["docker/Dockerfile"] = content["docker/Dockerfile"].replace("NONCE", uuid.uuid4().hex)
+    return content
+
+
 def run(app: Flask, write_rules: RulesWriter, bare: Path, image: str, *, hooks: bool
         ) -> tuple[dict[str, object], str]:
     text = rules_for("it/hooks", f"file://{bare}", image, RULE)
@@ -49,7 +59,7 @@ def test_hooks_run_in_order_with_docker_hub_environment(
     live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
 ) -> None:
     app, write_rules = live_app
-    bare, commit = source_repo(FILES)
+    bare, commit = source_repo(files())
     image = unique_image("hooks")
 
     build, log = run(app, write_rules, bare, image, hooks=True)
@@ -66,7 +76,7 @@ def test_hooks_do_not_run_unless_the_repository_allows_them(
     live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
 ) -> None:
     app, write_rules = live_app
-    bare, _ = source_repo(FILES)
+    bare, _ = source_repo(files())
 
     build, log = run(app, write_rules, bare, unique_image("nohooks"), hooks=False)
 
@@ -79,9 +89,8 @@ def test_failing_hook_fails_the_build_with_its_name(
     live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
 ) -> None:
     app, write_rules = live_app
-    files = dict(FILES)
-    files["docker/hooks/pre_build"] = "#!/bin/sh\necho checking-prerequisites\nexit 7\n"
-    bare, _ = source_repo(files)
+    failing = "#!/bin/sh\necho checking-prerequisites\nexit 7\n"
+    bare, _ = source_repo(files(**{"docker/hooks/pre_build": failing}))
 
     build, log = run(app, write_rules, bare, unique_image("badhook"), hooks=True)
 
