@@ -29,6 +29,7 @@ class Settings:
     git_timeout: int = DEFAULT_GIT_TIMEOUT
     ls_remote_timeout: int = DEFAULT_LS_REMOTE_TIMEOUT
     read_access: str = "public"
+    prune_images: bool = False
 
     @property
     def workspace_dir(self) -> str:
@@ -58,6 +59,15 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
 def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
     """Settings from AUTOBUILD_*, DATABASE_URL and REDIS_URL; paths are relative to base_dir."""
     var_dir = os.path.abspath(os.path.join(base_dir, environ.get("AUTOBUILD_VAR_DIR", "var")))
@@ -78,4 +88,5 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         git_timeout=_int(environ, "AUTOBUILD_GIT_TIMEOUT", DEFAULT_GIT_TIMEOUT),
         ls_remote_timeout=_int(environ, "AUTOBUILD_LS_REMOTE_TIMEOUT", DEFAULT_LS_REMOTE_TIMEOUT),
         read_access=read_access,
+        prune_images=_flag(environ, "AUTOBUILD_PRUNE_IMAGES"),
     )

@@ -128,6 +128,16 @@ class DockerImages:
             raise PushError(f"the push hook did not push {reference}")
         return digest
 
+    def remove(self, references: tuple[str, ...]) -> None:
+        """Untag pushed references from this engine (the registry keeps them; later builds pull
+        their layer cache back from it)."""
+        for reference in references:
+            try:
+                self.api.remove_image(reference)
+            except docker.errors.APIError as exc:
+                self.log(f"Could not remove {reference} from this worker: {exc}\n")
+        self.log("Removed the pushed image from this worker's engine (AUTOBUILD_PRUNE_IMAGES)\n")
+
     def tag(self, image_id: str, reference: str) -> None:
         """Point `reference` at the image."""
         repository, tag = split_reference(reference)

@@ -164,6 +164,8 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
             log(f"Pushed {reference}@{pushed}\n")
             digest = digest or pushed
     hooks.run("post_push")
+    if settings.prune_images:
+        images.remove(plan.tags)
     log(f"Build succeeded: {', '.join(plan.tags)} ({digest})\n")
     return BuildStatus.SUCCESS, None, digest
 

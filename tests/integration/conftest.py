@@ -252,3 +252,39 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
     return subprocess.Popen([sys.executable, "-m", "workers"], env=env,
                             cwd=Path(__file__).resolve().parents[2], stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.fixture
+def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
+                   worker: object) -> Iterator[Callable[..., tuple[FlaskClient, RulesWriter,
+                                                                   subprocess.Popen[bytes]]]]:
+    """An app and its own worker on a Redis database no other worker reads (for worker
+    settings or for killing the worker): call it with extra worker environment."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def make(db: int, **env_changes: str) -> tuple[FlaskClient, RulesWriter,
+                                                  subprocess.Popen[bytes]]:
+        redis_db = worker_env["REDIS_URL"].rsplit("/", 1)[0] + f"/{db}"
+        rules_path = tmp_path / f"rules-{db}.yaml"
+        rules_path.write_text("repositories: []\n")
+        env = dict(worker_env, REDIS_URL=redis_db, AUTOBUILD_RULES=str(rules_path),
+                   **env_changes)
+        app = create_app({"TESTING": True, "DATABASE_URL": env["DATABASE_URL"],
+                          "REDIS_URL": redis_db, "RULES_PATH": str(rules_path),
+                          "API_TOKEN": API_TOKEN})
+
+        def write_rules(text: str) -> None:
+            rules_path.write_text(text)
+            app.extensions["rules"]._checked = 0.0
+            later = time.time() + 1
+            os.utime(rules_path, (later, later))
+
+        process = start_worker(env, var_dir / f"worker-{db}.log")
+        started.append(process)
+        return app.test_client(), write_rules, process
+
+    yield make
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

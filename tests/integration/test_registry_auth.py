@@ -106,3 +106,24 @@ def test_wrong_credentials_fail_with_a_clear_message(
     log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
     assert "retrying" not in log
     assert "not-the-password" not in log
+
+
+def test_unreachable_registry_is_retried_then_fails_clearly(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    app, write_rules = live_app
+    bare, _ = source_repo()
+    nowhere = f"127.0.0.1:{free_port()}"
+    write_rules(auth_rules(bare, f"{nowhere}/team/app", "irrelevant").replace(
+        "    registry_auth: {username: builder, password: 'irrelevant'}\n", ""))
+    client = app.test_client()
+    queued = client.post("/api/builds", json={"repository": "it/private", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+
+    build = wait_for_build(client, queued["id"])
+
+    assert build["status"] == "failed"
+    assert build["error"].startswith(f"pushing {nowhere}/team/app:latest failed")
+    assert "connection refused" in build["error"]
+    log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
+    assert log.count("retrying in") == 3

@@ -222,3 +222,31 @@ def test_annotated_tag_push_labels_the_commit_not_the_tag_object(
     docker_client.images.remove(f"{image}:3.1", force=True)
     labels = docker_client.images.pull(f"{image}:3.1").labels
     assert labels["org.opencontainers.image.revision"] == commit
+
+
+def test_pruned_images_come_back_from_the_registry_as_layer_cache(
+    isolated_stack: Callable[..., tuple[object, RulesWriter, object]],
+    source_repo: Callable[..., tuple[Path, str]], docker_client: docker.DockerClient,
+) -> None:
+    client, write_rules, _ = isolated_stack(3, AUTOBUILD_PRUNE_IMAGES="true")
+    dockerfile = ("FROM local/busybox:latest\nRUN echo expensive > /step.txt\n"
+                  "COPY marker.txt /marker.txt\n")
+    bare, _ = source_repo({"Dockerfile": dockerfile})
+    work = bare.parent / "work"
+    image = unique_image("prune")
+    write_rules(rules_for("it/prune", f"file://{bare}", image))
+    body = {"repository": "it/prune", "ref": "main"}
+    first = client.post("/api/builds", json=body, headers=AUTH).get_json()  # type: ignore[attr-defined]
+    assert wait_for_build(client, first["builds"][0]["id"])["status"] == "success"  # type: ignore[arg-type]
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_client.images.get(f"{image}:latest")
+    commit_files(work, {"marker.txt": "changed"}, "change")
+    git("push", "-q", "origin", "main", cwd=work)
+
+    second = client.post("/api/builds", json=body, headers=AUTH).get_json()  # type: ignore[attr-defined]
+    build = wait_for_build(client, second["builds"][0]["id"])  # type: ignore[arg-type]
+
+    assert build["status"] == "success", build["error"]
+    log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)  # type: ignore[attr-defined]
+    assert f"Pulled the previous image {image}:latest to use as layer cache" in log
+    assert "Using cache" in log.split("RUN echo expensive")[1].split("Step ")[0]

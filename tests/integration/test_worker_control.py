@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,14 +13,13 @@ from pathlib import Path
 import docker
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
-from service import create_app
 from tests.conftest import API_TOKEN
 from tests.integration.conftest import (
     RulesWriter,
     container_exists,
     rules_for,
-    start_worker,
     unique_image,
     wait_for_build,
     wait_for_log,
@@ -138,33 +138,24 @@ def test_retry_queues_the_same_commit_again(
     pytest.param(True, id="worker-and-work-horse-killed"),
 ])
 def test_killed_worker_ends_build_as_worker_lost(
-    kill_group: bool, worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
-    source_repo: Callable[..., tuple[Path, str]], worker: object,
+    kill_group: bool, isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter,
+                                                          subprocess.Popen[bytes]]],
+    source_repo: Callable[..., tuple[Path, str]],
 ) -> None:
-    own_redis = worker_env["REDIS_URL"].rsplit("/", 1)[0] + ("/2" if kill_group else "/1")
-    env = dict(worker_env, REDIS_URL=own_redis)
-    rules_path = tmp_path / "rules.yaml"
+    client, write_rules, lonely = isolated_stack(2 if kill_group else 1)
     bare, _ = source_repo({"Dockerfile": SLEEPER})
-    rules_path.write_text(rules_for("it/lost", f"file://{bare}", unique_image("lost")))
-    app = create_app({"TESTING": True, "DATABASE_URL": env["DATABASE_URL"],
-                      "REDIS_URL": own_redis, "RULES_PATH": str(rules_path),
-                      "API_TOKEN": API_TOKEN})
-    client = app.test_client()
-    lonely = start_worker(env, var_dir / f"lonely-{kill_group}.log")
-    try:
-        queued = client.post("/api/builds", json={"repository": "it/lost", "ref": "main"},
-                             headers=AUTH).get_json()["builds"][0]
-        wait_for_log(client, queued["id"], "sleeping-now")
-        horses = children_of(lonely.pid)
-        assert horses, "the worker runs builds in a forked work-horse"
-        for pid in horses if kill_group else []:
-            os.kill(pid, signal.SIGKILL)
-        os.kill(lonely.pid, signal.SIGKILL)
-        lonely.wait(timeout=10)
-        # the session worker's sweeper notices stale heartbeats (30 s, checked every 10 s)
-        build = wait_for_build(client, queued["id"], deadline=10 if not kill_group else 120)
-    finally:
-        if lonely.poll() is None:
-            os.killpg(lonely.pid, signal.SIGKILL)
+    write_rules(rules_for("it/lost", f"file://{bare}", unique_image("lost")))
+    queued = client.post("/api/builds", json={"repository": "it/lost", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+    wait_for_log(client, queued["id"], "sleeping-now")
+    horses = children_of(lonely.pid)
+    assert horses, "the worker runs builds in a forked work-horse"
+    for pid in horses if kill_group else []:
+        os.kill(pid, signal.SIGKILL)
+    os.kill(lonely.pid, signal.SIGKILL)
+    lonely.wait(timeout=10)
+    # alone, the work-horse notices at once; with it gone, the session worker's sweeper
+    # notices the missing heartbeats (stale after 30 s, checked every 10 s)
+    build = wait_for_build(client, queued["id"], deadline=10 if not kill_group else 120)
     assert build["status"] == "failed"
     assert build["error"].startswith("worker lost")
