@@ -40,19 +40,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api,
         auth,
         badges,
+        forms,
         health,
         janitor,
         metrics,
         openapi,
         pages,
+        presentation,
         state,
+        stream,
         webhooks,
     )
 
     state.init_app(app)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(presentation.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(forms.bp)
+    app.register_blueprint(stream.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(badges.bp)

@@ -87,3 +87,24 @@ def check_read_access() -> None:
             response.status_code = 401
             abort(response)
         abort(401)
+
+
+def read_allowed() -> bool:
+    """Whether this request may read (public reading, a session, or the token)."""
+    return current_app.config.get("READ_ACCESS") != "login" or logged_in() or bearer_ok()
+
+
+def start_session(user: str) -> None:
+    """Log `user` in: a fresh session (no fixation) with a new CSRF token."""
+    session.clear()
+    session["user"] = user
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default` (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(c) < 32 for c in target):
+        return default
+    return target

@@ -1,82 +1,183 @@
-"""Server-rendered status pages (read our database only) and the login / Build now forms."""
+"""Server-rendered status pages; they read our database only.
+
+Pages: / (dashboard), /repos/<name> (rules, Build now, builds), /builds/<id>, /deliveries.
+The forms that act (login, Build now, cancel, retry) are in service/forms.py.
+Reading works without JavaScript; static/build.js and static/refresh.js only add live updates
+(service/stream.py serves a build's log as Server-Sent Events).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
 from flask import (
     Blueprint,
-    Response,
     abort,
-    flash,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from service.actions import ActionError, build_now, find_repository
-from service.auth import action_allowed, check_read_access, token_matches
+from core.rules import RepositoryConfig
+from core.status import RUNNING, BuildStatus
+from records import queries
+from records.queries import BuildFilter
+from service.auth import (
+    read_allowed,
+)
+from service.forms import literal_ref
+from service.presentation import commit_url, phase_of, phases, render_log
 from service.state import delivery_log, rules, rules_holder, store
 
 bp = Blueprint("pages", __name__)
+PAGE_SIZE = 25
+DELIVERY_PAGE_SIZE = 50
+LOG_PAGE_LIMIT = 4 * 1024 * 1024  # characters of log rendered into the page (the tail)
+OUTCOMES = ("queued", "ignored", "rejected", "ping", "duplicate")
+
+
+@bp.before_request
+def _read_access() -> BaseResponse | None:
+    """With AUTOBUILD_READ_ACCESS=login, pages send anonymous readers to the login form."""
+    if request.method != "GET" or read_allowed():
+        return None
+    return redirect(url_for("forms.login", next=request.full_path.rstrip("?")))
+
+
+def _engine() -> Any:
+    return store().engine
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return max(1, int(raw)) if raw.isdigit() else 1
+
+
+def _ref_filter(text: str) -> tuple[str, ...] | None:
+    text = text.strip()
+    if not text:
+        return None
+    if text.startswith("refs/"):
+        return (text,)
+    return (f"refs/heads/{text}", f"refs/tags/{text}")
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a paginated list is: page, pages, total."""
+
+    page: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+    def url(self, page: int) -> str:
+        args: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict()}
+        args["page"] = str(page)
+        return url_for(str(request.endpoint), **args)
+
+
+def _rule_keys(repositories: Iterable[RepositoryConfig]) -> list[queries.RuleKey]:
+    return [(repo.name, repo.provider, rule.index) for repo in repositories for rule in repo.rules]
 
 
 @bp.get("/")
 def index() -> str:
-    """Repositories with Build now per rule, recent builds, deliveries that did not build."""
-    check_read_access()
+    """Builds in progress; every repository's rules with their latest build; deliveries that
+    did not build; recent builds. A fixed number of queries, whatever the size."""
+    repositories = rules().repositories
+    engine = _engine()
+    active = queries.active_builds(engine)
     return render_template(
         "index.html",
-        repositories=rules().repositories,
-        builds=store().recent_builds(limit=50),
+        repositories=repositories,
+        latest=queries.latest_per_rule(engine, _rule_keys(repositories)),
+        active=active,
+        recent=queries.list_builds(engine, BuildFilter(), limit=15),
         not_built=delivery_log().recent_deliveries(limit=10, not_built=True),
         rules_error=rules_holder().error,
+        refresh=3 if active else 20,
+    )
+
+
+@bp.get("/repos/<path:name>")
+def repository(name: str) -> str:
+    """A repository: its rules with Build now, then its builds (paginated, filterable)."""
+    provider = request.args.get("provider") or None
+    ruleset = rules()
+    repo = ruleset.find(provider, name) if provider else ruleset.by_name(name)
+    engine = _engine()
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in BuildStatus}:
+        status = None
+    ref_text = request.args.get("ref", "")
+    where = BuildFilter(repository=name, provider=repo.provider if repo else provider,
+                        status=status, refs=_ref_filter(ref_text))
+    pager = Pager(_page_number(), PAGE_SIZE, queries.count_builds(engine, where))
+    if repo is None and pager.total == 0 and not (status or ref_text):
+        abort(404)
+    builds = queries.list_builds(engine, where, limit=PAGE_SIZE, offset=pager.offset)
+    latest = queries.latest_per_rule(engine, _rule_keys([repo] if repo else []))
+    return render_template(
+        "repository.html", name=name, repo=repo, latest=latest, builds=builds, pager=pager,
+        status=status or "", ref=ref_text, refs=queries.recent_refs(engine, name),
+        literal_ref=literal_ref,
+        refresh=3 if any(not b.status.is_terminal() for b in builds) else 20,
     )
 
 
 @bp.get("/builds/<build_id>")
 def build_page(build_id: str) -> str:
-    """One build: status, tags, digest, error and the log."""
-    check_read_access()
+    """One build: status, phase, commit, tags and digest, timings, log, Cancel / Retry."""
     build = store().get_build(build_id)
     if build is None:
         abort(404)
-    return render_template("build.html", build=build, log=store().get_log(build_id))
+    chunks = store().log_chunks(build_id)
+    last_seq = chunks[-1][0] if chunks else 0
+    log = "".join(text for _, text in chunks)
+    truncated = len(log) > LOG_PAGE_LIMIT
+    if truncated:
+        log = log[-LOG_PAGE_LIMIT:]
+    log_html, highlighted = render_log(log, build.status)
+    repo = rules().find(build.provider, build.repository)
+    rule = next((r for r in repo.rules if r.index == build.rule_index), None) if repo else None
+    return render_template(
+        "build.html", build=build, log_html=log_html, highlighted=highlighted,
+        truncated=truncated, last_seq=last_seq, phases=phases(build), phase=phase_of(build),
+        running=build.status in RUNNING, rule=rule,
+        superseded=queries.superseded_builds(_engine(), build_id),
+        link=commit_url(build.plan.clone_url, build.provider, build.commit),
+    )
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> str | BaseResponse:
-    """Log in with the API token; the session then allows Build now from the pages."""
-    if request.method == "POST":
-        if token_matches(request.form.get("token", "")):
-            session.clear()
-            session["user"] = "admin"
-            return redirect(request.args.get("next") or url_for("pages.index"))
-        flash("That token is not AUTOBUILD_API_TOKEN.", "error")
-    return render_template("login.html")
+@bp.get("/deliveries")
+def deliveries() -> str:
+    """The webhook delivery log, newest first, filterable by outcome."""
+    outcome = request.args.get("outcome") or None
+    if outcome not in OUTCOMES:
+        outcome = None
+    engine = _engine()
+    pager = Pager(_page_number(), DELIVERY_PAGE_SIZE,
+                  queries.count_deliveries(engine, outcome=outcome))
+    records = queries.list_deliveries(engine, limit=DELIVERY_PAGE_SIZE, offset=pager.offset,
+                                      outcome=outcome)
+    return render_template("deliveries.html", deliveries=records, pager=pager,
+                           outcome=outcome or "", outcomes=OUTCOMES)
 
 
-@bp.post("/logout")
-def logout() -> BaseResponse:
-    """Forget the session."""
-    session.clear()
-    return redirect(url_for("pages.index"))
-
-
-@bp.post("/actions/build-now")
-def build_now_form() -> BaseResponse | Response:
-    """The Build now button: queue builds and go to the first one's page."""
-    if not action_allowed():
-        flash("Log in to start builds.", "error")
-        return redirect(url_for("pages.login"))
-    try:
-        repo = find_repository(request.form.get("repository", ""), request.form.get("provider"))
-        rule = request.form.get("rule_index", "")
-        builds = build_now(repo, request.form.get("ref", ""),
-                           rule_index=int(rule) if rule.isdigit() else None,
-                           user=str(session.get("user", "")))
-    except ActionError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("pages.index"))
-    return redirect(url_for("pages.build_page", build_id=builds[0].id))
+@bp.errorhandler(404)
+def not_found(_error: Exception) -> tuple[str, int]:
+    """This blueprint's pages answer 404 with a page of the site."""
+    return render_template("error.html", title="Not found",
+                           message="There is nothing at this address."), 404

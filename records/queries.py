@@ -1,0 +1,154 @@
+"""Read-only queries of the status pages that BuildStore lacks (database I/O, no writes).
+
+Every function takes the Engine and answers in one SQL statement, so a page costs a fixed
+number of queries however many repositories, rules or builds there are (no N+1).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Select, TextualSelect, func, select, text
+
+from core.status import RUNNING, BuildStatus
+from records.builds import BuildRecord, build_from_row
+from records.deliveries import DeliveryRecord, _delivery_from_row
+from records.schema import builds, deliveries
+
+RuleKey = tuple[str, str, int]  # (repository, provider, rule_index)
+PROBES_PER_QUERY = 200  # SQLite allows 500 terms in one compound SELECT
+ACTIVE = (BuildStatus.QUEUED, *sorted(RUNNING))
+
+
+@dataclass(frozen=True)
+class BuildFilter:
+    """The filters of a build list; None means any."""
+
+    repository: str | None = None
+    provider: str | None = None
+    status: str | None = None
+    refs: tuple[str, ...] | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        """`query` narrowed to the builds this filter keeps."""
+        q = query
+        if self.repository is not None:
+            q = q.where(builds.c.repository == self.repository)
+        if self.provider is not None:
+            q = q.where(builds.c.provider == self.provider)
+        if self.status is not None:
+            q = q.where(builds.c.status == self.status)
+        if self.refs is not None:
+            q = q.where(builds.c.ref.in_(self.refs))
+        return q
+
+
+def latest_per_rule(engine: Engine, rules: Iterable[RuleKey]) -> dict[RuleKey, BuildRecord]:
+    """The newest build of each of these rules, in one statement (per 200 rules).
+
+    Each rule is a `ORDER BY created_at DESC LIMIT 1` probe that walks the
+    (repository, created_at) index from the newest end, and the probes are glued with
+    UNION ALL, so the cost follows the number of rules, not of builds. (A window function over
+    every build of the repositories measured 40-60 ms with 10,000 builds on SQLite; this
+    takes about 1 ms.)
+    """
+    keys = sorted(set(rules))
+    found: dict[RuleKey, BuildRecord] = {}
+    for start in range(0, len(keys), PROBES_PER_QUERY):
+        chunk = keys[start:start + PROBES_PER_QUERY]
+        with engine.connect() as conn:
+            rows = conn.execute(_latest_statement(len(chunk)), {
+                f"{name}{n}": value for n, key in enumerate(chunk)
+                for name, value in zip(("r", "p", "i"), key, strict=True)
+            }).mappings().all()
+        for row in rows:
+            build = build_from_row(row)
+            found[(build.repository, build.provider, build.rule_index)] = build
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _latest_statement(count: int) -> TextualSelect:
+    """The UNION ALL of `count` newest-build probes (plain SQL: building it with the expression
+    language on every request cost more than running it)."""
+    probes = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT id FROM builds WHERE repository = :r{n} AND provider = :p{n} "
+        f"AND rule_index = :i{n} ORDER BY created_at DESC, id DESC LIMIT 1) AS probe{n}"
+        for n in range(count))
+    return text(f"SELECT * FROM builds WHERE id IN ({probes})").columns(*builds.c)
+
+
+def active_builds(engine: Engine, *, limit: int = 50) -> list[BuildRecord]:
+    """Builds queued or running, those running first, then oldest first (the queue's order)."""
+    statuses = [s.value for s in ACTIVE]
+    query = (select(builds).where(builds.c.status.in_(statuses))
+             .order_by((builds.c.status == BuildStatus.QUEUED.value), builds.c.created_at)
+             .limit(limit))
+    with engine.connect() as conn:
+        return [build_from_row(r) for r in conn.execute(query).mappings().all()]
+
+
+def list_builds(engine: Engine, where: BuildFilter, *, limit: int, offset: int = 0
+                ) -> list[BuildRecord]:
+    """One page of builds, newest first."""
+    query = where.apply(select(builds)).order_by(builds.c.created_at.desc(), builds.c.id.desc())
+    with engine.connect() as conn:
+        rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
+    return [build_from_row(r) for r in rows]
+
+
+def count_builds(engine: Engine, where: BuildFilter) -> int:
+    """How many builds the filter keeps (for pagination)."""
+    query = where.apply(select(func.count()).select_from(builds))
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def recent_refs(engine: Engine, repository: str, *, limit: int = 50) -> list[str]:
+    """Refs built recently in a repository, for the ref filter's suggestions."""
+    recent = (select(builds.c.ref, builds.c.created_at)
+              .where(builds.c.repository == repository)
+              .order_by(builds.c.created_at.desc()).limit(500).subquery())
+    query = (select(recent.c.ref).group_by(recent.c.ref)
+             .order_by(func.max(recent.c.created_at).desc()).limit(limit))
+    with engine.connect() as conn:
+        return [str(ref) for ref in conn.execute(query).scalars().all()]
+
+
+def list_deliveries(engine: Engine, *, limit: int, offset: int = 0,
+                    outcome: str | None = None) -> list[DeliveryRecord]:
+    """One page of webhook deliveries, newest first, optionally of one outcome."""
+    query = select(deliveries).order_by(deliveries.c.id.desc())
+    if outcome is not None:
+        query = query.where(deliveries.c.outcome == outcome)
+    with engine.connect() as conn:
+        rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
+    return [_delivery_from_row(r) for r in rows]
+
+
+def count_deliveries(engine: Engine, *, outcome: str | None = None) -> int:
+    """How many deliveries there are (of one outcome)."""
+    query = select(func.count()).select_from(deliveries)
+    if outcome is not None:
+        query = query.where(deliveries.c.outcome == outcome)
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def superseded_builds(engine: Engine, build_id: str) -> list[BuildRecord]:
+    """The builds that `build_id` superseded (queued builds of its rule and ref it replaced)."""
+    query = (select(builds).where(builds.c.superseded_by == build_id)
+             .order_by(builds.c.created_at.desc()).limit(20))
+    with engine.connect() as conn:
+        return [build_from_row(r) for r in conn.execute(query).mappings().all()]
+
+
+def build_status(engine: Engine, build_id: str) -> str | None:
+    """Just the status of a build (cheap, for polling loops)."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(builds.c.status).where(builds.c.id == build_id)).scalar_one_or_none()
+    return None if value is None else str(value)
