@@ -43,6 +43,7 @@ builds = Table(
     Column("log_size", Integer, nullable=False, default=0),
     Index("ix_builds_created", "created_at"),
     Index("ix_builds_rule_ref", "repository", "rule_index", "ref", "status"),
+    Index("ix_builds_rule_latest", "repository", "provider", "rule_index", "created_at"),
     Index("ix_builds_repo_created", "repository", "created_at"),
     Index("ix_builds_status", "status"),
 )

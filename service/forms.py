@@ -96,8 +96,9 @@ def login() -> str | BaseResponse | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    """Forget the session."""
-    session.clear()
+    """Forget the session (only when the form's CSRF token came along: no forced logouts)."""
+    if csrf_ok():
+        session.clear()
     return redirect(url_for("pages.index"), code=303)
 
 

@@ -375,9 +375,12 @@ def test_users_from_environment_and_file(app_factory: Callable[..., Flask], tmp_
         assert f'title="logged in">{name}<' in client.get("/").get_data(as_text=True)
 
 
-def test_logout_forgets_the_session(client: FlaskClient) -> None:
+def test_logout_forgets_the_session_only_with_its_csrf_token(client: FlaskClient) -> None:
     login(client, "alice", PASSWORD)
     client.post("/logout")
+    page = client.get("/").get_data(as_text=True)
+    assert "Log out" in page, "a cross-site POST must not log the user out"
+    client.post("/logout", data={"csrf_token": csrf_from(page)})
     assert "Log out" not in client.get("/").get_data(as_text=True)
 
 
