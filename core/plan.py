@@ -43,6 +43,7 @@ class BuildPlan:
     dockerfile: str = "Dockerfile"
     context: str = "."
     build_args: tuple[tuple[str, str], ...] = ()
+    secret_build_args: tuple[str, ...] = ()
     target: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     cache: bool = True
@@ -67,6 +68,7 @@ class BuildPlan:
         data = asdict(self)
         data["tags"] = list(self.tags)
         data["build_args"] = [list(pair) for pair in self.build_args]
+        data["secret_build_args"] = list(self.secret_build_args)
         data["labels"] = [list(pair) for pair in self.labels]
         if self.path_filter is not None:
             data["path_filter"] = {
@@ -81,6 +83,7 @@ class BuildPlan:
         values = dict(data)
         values["tags"] = tuple(values["tags"])
         values["build_args"] = tuple((str(k), str(v)) for k, v in values.get("build_args", ()))
+        values["secret_build_args"] = tuple(values.get("secret_build_args", ()))
         values["labels"] = tuple((str(k), str(v)) for k, v in values.get("labels", ()))
         pf = values.get("path_filter")
         if pf is not None:

@@ -65,6 +65,7 @@ class BuildRule:
     context: str = "/"
     autobuild: bool = True
     build_args: tuple[tuple[str, str], ...] = ()
+    secret_build_args: tuple[str, ...] = ()
     target: str | None = None
     included_files: tuple[str, ...] = ()
     ignored_files: tuple[str, ...] = ()
@@ -245,6 +246,7 @@ def _evaluate(
         repository=repo.name, provider=repo.provider, rule_index=rule.index, ref=event.ref,
         commit=event.target or "", clone_url=repo.clone_url, image=repo.image, tags=references,
         dockerfile=dockerfile, context=context, build_args=rule.build_args, target=rule.target,
+        secret_build_args=rule.secret_build_args,
         labels=rule.labels, cache=rule.cache, pull=rule.pull, submodules=rule.submodules,
         hooks=repo.hooks, timeout=rule.timeout, before=event.before, path_filter=path_filter,
         commit_message=event.head_commit_message,

@@ -42,6 +42,7 @@ REPOSITORY_KEYS = frozenset({
 })
 RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
+    "secret_build_args",
     "included_files", "ignored_files", "cache", "pull", "submodules", "timeout", "labels",
 })
 CLONE_SCHEMES = ("https", "http", "ssh", "git", "file")
@@ -272,6 +273,11 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
     rule_flags = {k: reader.boolean(f.get(k), f"{path}.{k}", d) for k, d in
                   (("autobuild", True), ("cache", True), ("pull", False), ("submodules", False))}
     build_args = reader.string_map(f.get("build_args"), f"{path}.build_args")
+    secret_args = tuple(reader.string_list(f.get("secret_build_args"),
+                                           f"{path}.secret_build_args"))
+    for name in sorted(set(secret_args) - {key for key, _ in build_args}):
+        reader.error(f["secret_build_args"], f"{path}.secret_build_args",
+                     f"{name!r} is not one of build_args")
     labels = reader.string_map(f.get("labels"), f"{path}.labels")
     if reader.count() > before:
         return None
@@ -279,7 +285,8 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
     return BuildRule(
         index=index, source_type=RefKind(kind), source=source, tag=tag,
         dockerfile=paths["dockerfile"], context=paths["context"], target=target,
-        build_args=build_args, labels=labels, included_files=globs["included_files"],
+        build_args=build_args, secret_build_args=secret_args, labels=labels,
+        included_files=globs["included_files"],
         ignored_files=globs["ignored_files"], timeout=timeout, **rule_flags,
     )
 

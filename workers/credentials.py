@@ -39,7 +39,8 @@ def secrets_for(rules_path: str, plan: BuildPlan) -> BuildSecrets:
         auth = {"username": repo.registry_auth.username,
                 "password": repo.registry_auth.password}
         masked.append(repo.registry_auth.password)
-    masked.extend(value for key, value in plan.build_args if _looks_secret(key))
+    masked.extend(value for key, value in plan.build_args
+                  if key in plan.secret_build_args or _looks_secret(key))
     git = {}
     if repo.git_auth is not None:
         git = auth_env(**vars(repo.git_auth))

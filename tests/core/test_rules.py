@@ -540,3 +540,19 @@ def test_git_auth_token_hidden_from_repr() -> None:
     auth = ruleset.repositories[0].git_auth
     assert auth is not None and auth.token == "tok-123" and auth.username == "git"
     assert "tok-123" not in repr(ruleset)
+
+
+def test_secret_build_args_must_name_build_args() -> None:
+    text = GIT_AUTH_BASE + textwrap.indent(textwrap.dedent("""\
+        rules:
+          - source_type: branch
+            source: main
+            build_args: {NPM_TOKEN: abc}
+            secret_build_args: [NPM_TOKEN, MISSING]
+        """), "    ")
+    with pytest.raises(RulesError) as caught:
+        load_rules(text, environ={}, filename="r.yaml")
+    assert "repositories[0].rules[0].secret_build_args: 'MISSING' is not one of build_args" in str(
+        caught.value)
+    ruleset = load_rules(text.replace(", MISSING", ""), environ={})
+    assert ruleset.repositories[0].rules[0].secret_build_args == ("NPM_TOKEN",)

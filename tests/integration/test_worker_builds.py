@@ -250,3 +250,23 @@ def test_pruned_images_come_back_from_the_registry_as_layer_cache(
     log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)  # type: ignore[attr-defined]
     assert f"Pulled the previous image {image}:latest to use as layer cache" in log
     assert "Using cache" in log.split("RUN echo expensive")[1].split("Step ")[0]
+
+
+def test_secret_build_args_are_masked_in_the_log(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    app, write_rules = live_app
+    dockerfile = ("FROM local/busybox:latest\nCOPY marker.txt /marker.txt\nARG GREETING\n"
+                  "RUN echo \"greeting is $GREETING\"\n")
+    bare, _ = source_repo({"Dockerfile": dockerfile})
+    rules = ("      - source_type: branch\n        source: main\n        tag: latest\n"
+             "        build_args: {GREETING: open-sesame-42}\n"
+             "        secret_build_args: [GREETING]\n")
+    write_rules(rules_for("it/secret-args", f"file://{bare}", unique_image("args"), rules))
+    client = app.test_client()
+    queued = client.post("/api/builds", json={"repository": "it/secret-args", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+    build = wait_for_build(client, queued["id"])
+    assert build["status"] == "success", build["error"]
+    log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
+    assert "greeting is ***" in log and "open-sesame-42" not in log
