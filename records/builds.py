@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 
 from core.plan import BuildPlan
 from core.status import ALLOWED_TRANSITIONS, BuildStatus
@@ -229,14 +229,18 @@ def build_from_row(row: Any) -> BuildRecord:
     )
 
 
+def same_rule(plan: BuildPlan) -> list[ColumnElement[bool]]:
+    """WHERE clauses selecting the builds of the plan's repository and rule."""
+    return [builds.c.repository == plan.repository, builds.c.provider == plan.provider,
+            builds.c.rule_index == plan.rule_index]
+
+
 def supersede_queued(conn: Connection, plan: BuildPlan, newer_id: str, now: datetime) -> int:
     """Mark queued builds of the same rule and ref as superseded by `newer_id`."""
     result = conn.execute(
         update(builds)
         .where(
-            builds.c.repository == plan.repository,
-            builds.c.provider == plan.provider,
-            builds.c.rule_index == plan.rule_index,
+            *same_rule(plan),
             builds.c.ref == plan.ref,
             builds.c.status == BuildStatus.QUEUED.value,
             builds.c.id != newer_id,

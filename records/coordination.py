@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from core.plan import BuildPlan
 from core.status import RUNNING, BuildStatus
-from records.builds import BuildRecord, BuildStore, build_from_row
+from records.builds import BuildRecord, BuildStore, build_from_row, same_rule
 from records.db import utcnow
 from records.schema import builds
 
@@ -37,9 +37,7 @@ def find_same_commit(store: BuildStore, plan: BuildPlan) -> BuildRecord | None:
     query = (
         select(builds)
         .where(
-            builds.c.repository == plan.repository,
-            builds.c.provider == plan.provider,
-            builds.c.rule_index == plan.rule_index,
+            *same_rule(plan),
             builds.c.commit_sha == plan.commit,
             builds.c.status.in_(wanted),
         )
