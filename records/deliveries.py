@@ -68,7 +68,7 @@ class DeliveryLog:
                 .mappings()
                 .first()
             )
-        return _delivery_from_row(row) if row else None
+        return delivery_from_row(row) if row else None
 
     def record_delivery(
         self,
@@ -125,7 +125,7 @@ class DeliveryLog:
         """A delivery by its row id."""
         with self.engine.connect() as conn:
             row = conn.execute(select(deliveries).where(deliveries.c.id == pk)).mappings().first()
-        return _delivery_from_row(row) if row else None
+        return delivery_from_row(row) if row else None
 
     def recent_deliveries(
         self, *, limit: int = 50, offset: int = 0, not_built: bool = False
@@ -136,10 +136,10 @@ class DeliveryLog:
             query = query.where(deliveries.c.outcome.in_(["ignored", "rejected"]))
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
-        return [_delivery_from_row(r) for r in rows]
+        return [delivery_from_row(r) for r in rows]
 
 
-def _delivery_from_row(row: Any) -> DeliveryRecord:
+def delivery_from_row(row: Any) -> DeliveryRecord:
     return DeliveryRecord(
         id=row["id"],
         forge=row["forge"],

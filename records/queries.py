@@ -15,7 +15,7 @@ from sqlalchemy import Engine, Select, TextualSelect, func, select, text
 
 from core.status import RUNNING, BuildStatus
 from records.builds import BuildRecord, build_from_row
-from records.deliveries import DeliveryRecord, _delivery_from_row
+from records.deliveries import DeliveryRecord, delivery_from_row
 from records.schema import builds, deliveries
 
 RuleKey = tuple[str, str, int]  # (repository, provider, rule_index)
@@ -126,7 +126,7 @@ def list_deliveries(engine: Engine, *, limit: int, offset: int = 0,
         query = query.where(deliveries.c.outcome == outcome)
     with engine.connect() as conn:
         rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
-    return [_delivery_from_row(r) for r in rows]
+    return [delivery_from_row(r) for r in rows]
 
 
 def count_deliveries(engine: Engine, *, outcome: str | None = None) -> int:
