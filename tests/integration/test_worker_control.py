@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import docker
@@ -15,6 +16,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from core.plan import BuildPlan
+from records.db import utcnow
+from records.schema import builds
+from service import janitor
 from tests.conftest import API_TOKEN
 from tests.integration.conftest import (
     RulesWriter,
@@ -159,3 +164,31 @@ def test_killed_worker_ends_build_as_worker_lost(
     build = wait_for_build(client, queued["id"], deadline=10 if not kill_group else 120)
     assert build["status"] == "failed"
     assert build["error"].startswith("worker lost")
+
+
+def test_queued_build_whose_job_vanished_is_queued_again_and_built(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    app, write_rules = live_app
+    bare, commit = source_repo()
+    write_rules(rules_for("it/requeue", f"file://{bare}", unique_image("requeue")))
+    store = app.extensions["build_store"]
+    queue = app.extensions["build_queue"]
+    client = app.test_client()
+    plan = BuildPlan(repository="it/requeue", provider="github", rule_index=0,
+                     ref="refs/heads/main", commit=commit, clone_url=f"file://{bare}",
+                     image="x", tags=(f"{unique_image('requeue')}:latest",))
+    (lost,) = store.create_builds([plan])  # recorded, but its job never reached Redis
+    with store.engine.begin() as conn:
+        conn.execute(builds.update().where(builds.c.id == lost.id).values(
+            created_at=utcnow() - timedelta(minutes=5)))
+    assert not queue.has_job(lost.id)
+
+    _, requeued = janitor.sweep(store, queue)
+
+    assert lost.id in requeued
+    assert queue.has_job(lost.id)
+    build = wait_for_build(client, lost.id)
+    assert build["status"] == "success", build["error"]
+    assert "Queued again" in client.get(f"/api/builds/{lost.id}/log").get_data(as_text=True)
+    assert lost.id not in janitor.sweep(store, queue)[1]
