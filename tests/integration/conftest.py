@@ -262,8 +262,8 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
     settings or for killing the worker): call it with extra worker environment."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def make(db: int, **env_changes: str) -> tuple[FlaskClient, RulesWriter,
-                                                  subprocess.Popen[bytes]]:
+    def make(db: int, *, workers: int = 1, **env_changes: str
+             ) -> tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]:
         redis_db = worker_env["REDIS_URL"].rsplit("/", 1)[0] + f"/{db}"
         rules_path = tmp_path / f"rules-{db}.yaml"
         rules_path.write_text("repositories: []\n")
@@ -279,9 +279,9 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
             later = time.time() + 1
             os.utime(rules_path, (later, later))
 
-        process = start_worker(env, var_dir / f"worker-{db}.log")
-        started.append(process)
-        return app.test_client(), write_rules, process
+        for number in range(workers):
+            started.append(start_worker(env, var_dir / f"worker-{db}-{number}.log"))
+        return app.test_client(), write_rules, started[-workers]
 
     yield make
     for process in started:

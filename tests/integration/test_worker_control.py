@@ -192,3 +192,34 @@ def test_queued_build_whose_job_vanished_is_queued_again_and_built(
     assert build["status"] == "success", build["error"]
     assert "Queued again" in client.get(f"/api/builds/{lost.id}/log").get_data(as_text=True)
     assert lost.id not in janitor.sweep(store, queue)[1]
+
+
+def test_two_workers_build_repositories_in_parallel_but_one_ref_in_order(
+    isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]],
+    source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    client, write_rules, _ = isolated_stack(4, workers=2)
+    slow = "FROM local/busybox:latest\nCOPY marker.txt /marker.txt\nRUN echo slow-step && sleep 4\n"
+    bare_a, _ = source_repo({"Dockerfile": slow})
+    # B is quick, so its worker is free to take A's second build while A's first still runs
+    bare_b, _ = source_repo({"Dockerfile": slow.replace(" && sleep 4", " && sleep 1")})
+    write_rules(rules_for("it/par-a", f"file://{bare_a}", unique_image("par"))
+                + rules_for("it/par-b", f"file://{bare_b}", unique_image("par"))
+                .removeprefix("repositories:\n"))
+
+    def build_now(name: str) -> str:
+        response = client.post("/api/builds", json={"repository": name, "ref": "main"},
+                               headers=AUTH)
+        assert response.status_code == 202, response.get_json()
+        return str(response.get_json()["builds"][0]["id"])
+
+    first_a, first_b = build_now("it/par-a"), build_now("it/par-b")
+    wait_for_log(client, first_a, "slow-step")
+    second_a = build_now("it/par-a")
+    a1, b1, a2 = (wait_for_build(client, i) for i in (first_a, first_b, second_a))
+
+    assert {a1["status"], b1["status"], a2["status"]} == {"success"}
+    assert b1["started_at"] < a1["finished_at"] and a1["started_at"] < b1["finished_at"]
+    assert a2["started_at"] >= a1["finished_at"]
+    log = client.get(f"/api/builds/{second_a}/log").get_data(as_text=True)
+    assert "Waiting for the running build of the same rule and ref" in log
