@@ -29,7 +29,6 @@ from records.queries import BuildFilter
 from service.auth import (
     read_allowed,
 )
-from service.forms import literal_ref
 from service.presentation import commit_url, phase_of, phases, render_log
 from service.state import delivery_log, rules, rules_holder, store
 
@@ -132,7 +131,6 @@ def repository(name: str) -> str:
     return render_template(
         "repository.html", name=name, repo=repo, latest=latest, builds=builds, pager=pager,
         status=status or "", ref=ref_text, refs=queries.recent_refs(engine, name),
-        literal_ref=literal_ref,
         refresh=3 if any(not b.status.is_terminal() for b in builds) else 20,
     )
 
