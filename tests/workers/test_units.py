@@ -1,0 +1,93 @@
+"""Fast checks of the worker's pure parts; the real-stack tests cover the I/O around them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from core.errors import ImageBuildError
+from core.plan import BuildPlan
+from workers.buildlog import BuildLog
+from workers.images import DockerImages, split_reference
+from workers.labels import oci_labels
+from workers.pipeline import _TRANSIENT
+
+
+def StreamOnly() -> DockerImages:  # noqa: N802 - reads like the class it stands in for
+    """DockerImages reading a scripted build stream (no engine behind it)."""
+    return DockerImages(client=None, log=lambda _text: None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("reference", "expected"), [
+    pytest.param("127.0.0.1:5000/acme/app:v1", ("127.0.0.1:5000/acme/app", "v1"), id="port"),
+    pytest.param("127.0.0.1:5000/acme/app", ("127.0.0.1:5000/acme/app", "latest"), id="no-tag"),
+    pytest.param("registry/app:1.2.3-rc.1", ("registry/app", "1.2.3-rc.1"), id="semver"),
+])
+def test_split_reference(reference: str, expected: tuple[str, str]) -> None:
+    assert split_reference(reference) == expected
+
+
+def test_error_inside_the_stream_fails_with_the_step() -> None:
+    stream: list[dict[str, Any]] = [
+        {"stream": "Step 1/2 : FROM local/busybox:latest\n"},
+        {"stream": "Step 2/2 : RUN false\n"},
+        {"error": "The command '/bin/sh -c false' returned a non-zero code: 1",
+         "errorDetail": {"code": 1, "message": "The command '/bin/sh -c false' returned a "
+                                               "non-zero code: 1"}},
+    ]
+    with pytest.raises(ImageBuildError) as caught:
+        StreamOnly()._read_build_stream(stream)
+    assert caught.value.user_message == (
+        "Step 2/2 : RUN false: The command '/bin/sh -c false' returned a non-zero code: 1")
+
+
+def test_image_id_comes_from_aux_or_the_success_line() -> None:
+    assert StreamOnly()._read_build_stream([{"aux": {"ID": "sha256:" + "a" * 64}}]) == (
+        "sha256:" + "a" * 64)
+    assert StreamOnly()._read_build_stream([{"stream": "Successfully built 0123456789ab\n"}]) == (
+        "0123456789ab")
+    with pytest.raises(ImageBuildError, match="without producing an image"):
+        StreamOnly()._read_build_stream([{"stream": "Step 1/1 : FROM scratch\n"}])
+
+
+class MemoryStore:
+    """Collects appended log text."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def append_log(self, build_id: str, text: str) -> None:
+        self.text += text
+
+
+def test_build_log_masks_every_secret_longest_first() -> None:
+    store = MemoryStore()
+    log = BuildLog(store, "b1", secrets=["hunter2", "hunter2-extended", "", "ab"])  # type: ignore[arg-type]
+    log("pw=hunter2-extended and hunter2; ab stays\n")
+    assert store.text == "pw=*** and ***; ab stays\n"
+
+
+def test_oci_labels_use_the_checked_out_commit_and_rule_labels_win() -> None:
+    plan = BuildPlan(repository="a/b", provider="github", rule_index=0, ref="refs/tags/v1",
+                     commit="c" * 40, clone_url="https://user:tok@example.com/a/b.git",
+                     image="r/a/b", tags=("r/a/b:1.0", "r/a/b:latest"),
+                     labels=(("org.opencontainers.image.version", "custom"),))
+    labels = oci_labels(plan, revision="d" * 40, now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert labels == {
+        "org.opencontainers.image.source": "https://***@example.com/a/b.git",
+        "org.opencontainers.image.revision": "d" * 40,
+        "org.opencontainers.image.created": "2026-01-02T03:04:05Z",
+        "org.opencontainers.image.version": "custom",
+    }
+
+
+@pytest.mark.parametrize(("message", "transient"), [
+    ("received unexpected HTTP status: 503 Service Unavailable", True),
+    ("dial tcp 127.0.0.1:5999: connect: connection refused", True),
+    ("unauthorized: authentication required", False),
+    ("denied: requested access to the resource is denied", False),
+])
+def test_which_push_failures_are_retried(message: str, transient: bool) -> None:
+    assert bool(_TRANSIENT.search(message)) is transient
