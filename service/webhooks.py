@@ -72,10 +72,10 @@ def receive(forge: str) -> Response | tuple[Response, int]:
     if adapter is None:
         known = "github, gitlab, gitea or bitbucket"
         return jsonify(error=f"unknown forge {forge!r}; use {known}"), 404
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"])
     try:
-        body = request.get_data(cache=True)
+        body = _read_body(limit)
     except RequestEntityTooLarge:
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
         return jsonify(error=f"body is larger than the {limit} byte limit"), 413
     headers = dict(request.headers.items())
     event = adapter.event_name(headers) or "(none)"
@@ -97,6 +97,17 @@ def receive(forge: str) -> Response | tuple[Response, int]:
         return delivery.answer(401, "rejected", f"signature check failed: {exc.message}")
     except HookError as exc:
         return delivery.answer(exc.status, "rejected", exc.message)
+
+
+def _read_body(limit: int) -> bytes:
+    """The raw body; more than `limit` bytes is refused, also when it came chunked without a
+    Content-Length (Werkzeug would silently cut such a body at the limit)."""
+    if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):
+        return request.get_data(cache=True)
+    body: bytes = request.environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
+    return body
 
 
 def _without_repository(delivery: Delivery, parsed: object) -> Response | tuple[Response, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from core.signatures import sign_github
 from tests.conftest import SECRET, WebhookSender, repo_yaml
 from tests.core.fixtures import FIXTURES_DIR, manifest
 from tests.fakes import RecordingQueue
@@ -168,3 +170,21 @@ def test_deliveries_are_listed_with_outcome(app_factory: Callable[..., Flask]) -
     assert [(d["delivery_id"], d["outcome"]) for d in deliveries] == [
         ("queued-1", "queued"), ("ignored-1", "ignored")]
     assert "other" in deliveries[1]["reason"]
+
+
+@pytest.mark.parametrize(("limit", "status"), [
+    pytest.param(1000, 413, id="over-the-limit"),
+    pytest.param(25 * 1024 * 1024, 202, id="under-the-limit"),
+])
+def test_chunked_body_without_length_is_limited_not_truncated(
+    app_factory: Callable[..., Flask], queue: RecordingQueue, limit: int, status: int
+) -> None:
+    app = hello_world_app(app_factory, MAX_CONTENT_LENGTH=limit)
+    body = PUSH.read_bytes()
+    # as gunicorn serves a chunked request: no Content-Length, the input stream terminated
+    response = app.test_client().post("/hooks/github", input_stream=io.BytesIO(body),
+                                      environ_base={"wsgi.input_terminated": True}, headers={
+        "Transfer-Encoding": "chunked", "X-GitHub-Event": "push", "X-GitHub-Delivery": "big",
+        "Content-Type": "application/json", "X-Hub-Signature-256": sign_github(body, SECRET)})
+    assert response.status_code == status, response.get_json()
+    assert len(queue.enqueued) == (1 if status == 202 else 0)
