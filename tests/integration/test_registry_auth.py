@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +13,7 @@ import bcrypt
 import pytest
 import requests
 from flask import Flask
+from flask.testing import FlaskClient
 
 from tests.conftest import API_TOKEN, SECRET
 from tests.integration.conftest import (
@@ -127,3 +130,25 @@ def test_unreachable_registry_is_retried_then_fails_clearly(
     assert "connection refused" in build["error"]
     log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
     assert log.count("retrying in") == 3
+
+
+def test_worker_docker_config_credentials_push(
+    isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, object]],
+    source_repo: Callable[..., tuple[Path, str]], private_registry: str, tmp_path: Path,
+) -> None:
+    config_dir = tmp_path / "docker-config"
+    config_dir.mkdir()
+    login = base64.b64encode(f"{REGISTRY_USER}:{REGISTRY_PASSWORD}".encode()).decode()
+    (config_dir / "config.json").write_text(json.dumps({"auths": {private_registry: {
+        "auth": login}}}))  # what `docker login` writes without a credential store
+    client, write_rules, _ = isolated_stack(5, DOCKER_CONFIG=str(config_dir))
+    bare, _ = source_repo()
+    write_rules(auth_rules(bare, f"{private_registry}/team/from-config", "unused").replace(
+        "    registry_auth: {username: builder, password: 'unused'}\n", ""))
+    queued = client.post("/api/builds", json={"repository": "it/private", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+
+    build = wait_for_build(client, queued["id"])
+
+    assert build["status"] == "success", build["error"]
+    assert build["tags"] == [f"{private_registry}/team/from-config:latest"]
