@@ -59,4 +59,5 @@ if ! docker image inspect local/busybox:latest >/dev/null 2>&1; then
   tar -C "$d" -c . | docker import -c 'ENV PATH=/bin' - local/busybox:latest >/dev/null
   rm -rf "$d"
 fi
+bash scripts/platforms.sh  # QEMU for arm64 and the two-platform base on the registry
 echo "stack: docker, redis (127.0.0.1:$REDIS_PORT) and registry (127.0.0.1:5000) are up"
