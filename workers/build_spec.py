@@ -1,0 +1,85 @@
+"""The builder port: what to build (BuildSpec), what it made (BuiltImage), who builds it.
+
+No I/O here; workers/buildkit.py implements the port with the engine's BuildKit. Specs are not
+serialisable on purpose (no to_dict): they hold resolved secret values and live only inside the
+worker process that builds them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+Log = Callable[[str], None]
+NETWORKS = ("default", "none", "host")
+_SECRET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?")
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    """A build secret for RUN --mount=type=secret,id=<id>: a resolved value or a worker's file."""
+
+    id: str
+    value: str | None = field(default=None, repr=False)
+    file: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _SECRET_ID.fullmatch(self.id):
+            raise ValueError(f"invalid build secret id {self.id!r}")
+        if (self.value is None) == (self.file is None):
+            raise ValueError(f"build secret {self.id!r} needs exactly one of value or file")
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What to build: everything the builder needs, nothing about how the build was triggered."""
+
+    context_dir: Path
+    dockerfile: str                         # relative to context_dir
+    tag: str                                # full reference of the local image (registry/repo:tag)
+    build_args: tuple[tuple[str, str], ...] = ()
+    target: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    pull: bool = False
+    no_cache: bool = False
+    cache_from: tuple[str, ...] = ()         # previous images of the rule, for layer cache
+    secrets: tuple[SecretSource, ...] = ()
+    platforms: tuple[str, ...] = ()          # () = the engine's own platform
+    network: str = "default"                # default | none | host
+    docker_config: str | None = None        # a DOCKER_CONFIG folder holding only this build's
+                                            # registry credentials
+
+    def __post_init__(self) -> None:
+        if self.network not in NETWORKS:
+            raise ValueError(f"network must be one of {', '.join(NETWORKS)}, not {self.network!r}")
+        if not self.tag or any(c.isspace() for c in self.tag):
+            raise ValueError(f"invalid image reference {self.tag!r}")
+        if not self.dockerfile or PurePosixPath(self.dockerfile).is_absolute():
+            raise ValueError(f"dockerfile must be relative to the context, not {self.dockerfile!r}")
+        for platform in self.platforms:
+            if not _PLATFORM.fullmatch(platform):
+                raise ValueError(f"invalid platform {platform!r} (expected os/arch[/variant])")
+        if len(set(self.platforms)) != len(self.platforms):
+            raise ValueError("platforms are listed more than once")
+        ids = [secret.id for secret in self.secrets]
+        if len(set(ids)) != len(ids):
+            raise ValueError("build secret ids are listed more than once")
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """What a build produced: one local image, or one local image per platform."""
+
+    image_id: str                            # single platform: the local image id (tagged `tag`);
+                                             # multi-platform: the first platform's image id
+    platform_images: tuple[tuple[str, str], ...] = ()   # multi-platform: (platform, local ref)
+
+
+class ImageBuilder(Protocol):
+    """Builds one BuildSpec into local images, streaming output into `log`."""
+
+    def build(self, spec: BuildSpec, *, log: Log) -> BuiltImage: ...
