@@ -5,8 +5,9 @@ its own process group; its output reaches `log` line by line as it is printed an
 (workers/buildkit_log.py) so that a failure names the failing step. Every image gets
 BUILDKIT_INLINE_CACHE=1, so a pushed image serves as `cache_from` for the next build.
 
-Secrets: a value secret is written to a 0600 file in a private folder (0700) removed after the
-build, so no secret is ever on a command line; secret values are masked in the log and errors.
+Secrets: a value secret is written to a 0600 file in a private folder (0700, in /dev/shm when
+there is one) removed after the build, or by the next build if this process is killed; no secret
+is ever on a command line, and secret values are masked in the log and in errors.
 
 Multi-platform: the engine's BuildKit builds one platform per call, so each platform is built with
 --platform into its own local reference, manifests.staging_reference(tag, platform), i.e.
@@ -28,11 +29,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import ImageBuildError
@@ -45,6 +48,8 @@ STOP_GRACE = 5.0
 INLINE_CACHE = ("BUILDKIT_INLINE_CACHE", "1")
 MASK = "***"
 _MASKED_FILE_BYTES = 4096
+PRIVATE_PREFIX = "autobuild-buildkit-"
+SHM = "/dev/shm"
 
 
 class BuildStopped(ImageBuildError):
@@ -80,6 +85,38 @@ def build_arguments(spec: BuildSpec, *, tag: str, iidfile: Path, secret_files: M
     for secret in spec.secrets:
         args += ["--secret", secret_option(secret.id, secret_files[secret.id])]
     return [*args, "--", str(spec.context_dir)]
+
+
+def _pid_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_private_folders(base: Path) -> None:
+    """Remove the private folders (secret files) of builds whose process died (killed)."""
+    for entry in base.glob(f"{PRIVATE_PREFIX}*-*"):
+        pid = entry.name[len(PRIVATE_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _pid_is_alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+@contextmanager
+def private_folder(base: Path | None = None) -> Iterator[Path]:
+    """A 0700 folder for one build's secret files and image ids, in memory (/dev/shm) where
+    there is one, named by this process so that a later build removes it if we are killed."""
+    if base is None:
+        base = Path(SHM) if os.access(SHM, os.W_OK) else Path(tempfile.gettempdir())
+    sweep_private_folders(base)
+    folder = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-", dir=base))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_secret_files(secrets: Iterable[SecretSource], folder: Path) -> dict[str, Path]:
@@ -147,8 +184,7 @@ class BuildKitBuilder:
 
         env = cli_environment(self.environ, docker_host=self.docker_host,
                               docker_config=spec.docker_config)
-        with tempfile.TemporaryDirectory(prefix="autobuild-buildkit-") as private:
-            folder = Path(private)
+        with private_folder() as folder:
             files = write_secret_files(spec.secrets, folder)
             if not spec.platforms:
                 args = build_arguments(spec, tag=spec.tag, iidfile=folder / "iid",

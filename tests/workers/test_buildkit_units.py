@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,9 +17,11 @@ from core.errors import ImageBuildError, PushError
 from tests.workers.fake_docker import FakeDocker
 from workers.build_spec import BuildSpec, SecretSource
 from workers.buildkit import (
+    PRIVATE_PREFIX,
     BuildKitBuilder,
     BuildStopped,
     build_arguments,
+    private_folder,
     secret_option,
     secret_values,
     write_secret_files,
@@ -181,6 +184,21 @@ def test_a_missing_secret_file_names_the_id_not_a_value(tmp_path: Path) -> None:
     with pytest.raises(ImageBuildError) as caught:
         write_secret_files([SecretSource("npmrc", file=str(tmp_path / "nope"))], tmp_path)
     assert "'npmrc'" in caught.value.user_message
+
+
+def test_private_folders_of_dead_processes_are_swept(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"{PRIVATE_PREFIX}{dead.pid}-abc"
+    mine = tmp_path / f"{PRIVATE_PREFIX}{os.getpid()}-abc"
+    unrelated = tmp_path / "autobuild-other-1-abc"
+    for folder in (stale, mine, unrelated):
+        folder.mkdir()
+    with private_folder(tmp_path) as folder:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert folder.name.startswith(f"{PRIVATE_PREFIX}{os.getpid()}-")
+        assert not stale.exists() and mine.exists() and unrelated.exists()
+    assert not folder.exists()
 
 
 def test_secret_values_include_small_files_and_their_lines(tmp_path: Path) -> None:
