@@ -65,6 +65,14 @@ def is_running(pid: int) -> bool:
         return False
 
 
+def parent_pid(pid: int) -> int:
+    """The parent of a process (0 once it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
 def wait_until(condition: Callable[[], object], what: str, deadline: float = 60.0) -> Any:
     """Poll `condition` until it is truthy (and return it), or fail naming `what`."""
     end = time.monotonic() + deadline

@@ -27,6 +27,7 @@ from tests.integration.buildkit_support import (
     LogCollector,
     environ_without_docker_config,
     is_running,
+    parent_pid,
     processes_with,
     registry_get,
     registry_tags,
@@ -168,6 +169,18 @@ def test_a_cache_mount_keeps_its_content_between_builds(
     assert run_in(engine, second.image_id, "cat", "/seen") == "round 1\nround 2\n"
 
 
+def forget_step_cache(engine: docker.DockerClient, marker: str) -> None:
+    """Drop the engine's own build cache of the steps whose command holds `marker` (only
+    those: other builds on this engine keep theirs)."""
+    def marked() -> list[str]:
+        records = engine.api.df()["BuildCache"] or []
+        return [r["ID"] for r in records if marker in (r.get("Description") or "")]
+
+    for record in marked():
+        engine.api.prune_builds(filters={"id": record})
+    assert marked() == []
+
+
 def test_a_pushed_image_is_the_layer_cache_of_the_next_build(
         engine: docker.DockerClient, made: list[str], tmp_path: Path) -> None:
     marker = uuid.uuid4().hex
@@ -178,16 +191,7 @@ def test_a_pushed_image_is_the_layer_cache_of_the_next_build(
     repository, tag = split_reference(spec.tag)
     assert "error" not in engine.images.push(repository, tag=tag)
     engine.images.remove(spec.tag)
-    # Drop the engine's own cache of that step only (its records carry the unique marker).
-    api = engine.api
-
-    def marked() -> list[str]:
-        records = api.df()["BuildCache"] or []
-        return [r["ID"] for r in records if marker in (r.get("Description") or "")]
-
-    for record in marked():
-        api.prune_builds(filters={"id": record})
-    assert marked() == []
+    forget_step_cache(engine, marker)
     log = LogCollector()
     rebuilt = build(spec_for(tmp_path, dockerfile, tag=spec.tag, cache_from=(spec.tag,)),
                     made, log)
@@ -261,6 +265,27 @@ def test_two_platforms_become_one_manifest_list_run_under_qemu(
         engine.images.remove(pulled.id, force=True)
 
 
+def test_a_pushed_manifest_list_is_the_layer_cache_of_each_platform(
+        engine: docker.DockerClient, made: list[str], tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex
+    step = f"RUN echo {marker} > /m && uname -m >> /m"
+    content = f"FROM {MULTI_BASE}\n{step}\n"
+    platforms = ("linux/amd64", "linux/arm64")
+    repository = unique_image("bk-multicache")
+    first = build(spec_for(tmp_path, content, tag=f"{repository}:v1", platforms=platforms), made)
+    push_platform_list(first.platform_images, (f"{repository}:v1",), docker_config=None,
+                       log=LogCollector())
+    for _, reference in first.platform_images:
+        engine.images.remove(reference)
+    forget_step_cache(engine, marker)
+    log = LogCollector()
+    build(spec_for(tmp_path, content, tag=f"{repository}:v2", platforms=platforms,
+                   cache_from=(f"{repository}:v1",)), made, log)
+    for platform, text in zip(platforms, log.text.split("Building for ")[1:], strict=True):
+        assert text.startswith(platform)
+        assert f"{step_number(text, f'[2/2] {step}')} CACHED" in text.splitlines()
+
+
 def test_a_failing_platform_fails_the_whole_build(engine: docker.DockerClient, made: list[str],
                                                  tmp_path: Path) -> None:
     dockerfile = f'FROM {MULTI_BASE}\nRUN test "$(uname -m)" = x86_64 # {uuid.uuid4().hex}\n'
@@ -289,11 +314,18 @@ def sleeping(tmp_path: Path) -> Iterator[tuple[BuildSpec, str, str]]:
         os.killpg(pid, signal.SIGKILL)  # the CLI leads its own process group
 
 
-def assert_build_is_gone(engine: docker.DockerClient, spec: BuildSpec, seconds: str) -> None:
-    """No CLI process of the build, no RUN process, no container with its command."""
+def run_step_parents(seconds: str) -> list[int]:
+    """The runc processes BuildKit runs the sleeping RUN step under (its parents)."""
+    return [parent_pid(pid) for pid in processes_with("sleep\0", seconds)]
+
+
+def assert_build_is_gone(engine: docker.DockerClient, spec: BuildSpec, seconds: str,
+                         runc_pids: list[int]) -> None:
+    """No CLI process of the build, no RUN process or its runc, no container with its command."""
     wait_until(lambda: not processes_with(str(spec.context_dir)), "the docker CLI's exit")
     wait_until(lambda: not [p for p in processes_with("sleep\0", seconds) if is_running(p)],
                "the end of the RUN step's process")
+    wait_until(lambda: not [p for p in runc_pids if is_running(p)], "the end of its runc")
     assert not [c for c in engine.containers.list(all=True)
                 if seconds in json.dumps(c.attrs["Config"].get("Cmd"))]
 
@@ -315,12 +347,13 @@ def test_stop_ends_a_running_step_at_once(engine: docker.DockerClient, made: lis
     thread.start()
     try:
         wait_until(lambda: f"started-{marker}" in log.text, "the RUN step's first output")
-        assert processes_with("sleep\0", seconds) and processes_with(str(spec.context_dir))
+        assert processes_with(str(spec.context_dir))
+        runc = wait_until(lambda: run_step_parents(seconds), "the RUN step's process")
     finally:
         builder.stop()
     thread.join(60)
     assert not thread.is_alive() and isinstance(errors[0], BuildStopped)
-    assert_build_is_gone(engine, spec, seconds)
+    assert_build_is_gone(engine, spec, seconds, runc)
 
 
 def test_a_killed_worker_takes_its_build_along(engine: docker.DockerClient, made: list[str],
@@ -337,16 +370,21 @@ def test_a_killed_worker_takes_its_build_along(engine: docker.DockerClient, made
     worker = subprocess.Popen([sys.executable, "-c", program, str(spec.context_dir), spec.tag],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
     log = LogCollector()
-    reader = threading.Thread(target=lambda: [log(line) for line in worker.stdout or []],
-                              daemon=True)
+
+    def read() -> None:
+        for line in worker.stdout or []:
+            log(line)
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
         wait_until(lambda: f"started-{marker}" in log.text, "the RUN step's first output")
+        runc = wait_until(lambda: run_step_parents(seconds), "the RUN step's process")
     finally:
         worker.send_signal(signal.SIGKILL)  # as the watchdog's kill_this_process does
     worker.wait(30)
     reader.join(30)
-    assert_build_is_gone(engine, spec, seconds)
+    assert_build_is_gone(engine, spec, seconds, runc)
     # Its private folder (secret files) outlived it; the next build on this machine removes it.
     left = list(Path(SHM).glob(f"{PRIVATE_PREFIX}{worker.pid}-*"))
     assert left and (left[0] / "secret-0").read_text() == "v"
