@@ -131,7 +131,7 @@ def write_secret_files(secrets: Iterable[SecretSource], folder: Path) -> dict[st
                 out.write(secret.value)
             files[secret.id] = path
         else:
-            path = Path(str(secret.file))
+            path = Path(str(secret.file)).absolute()  # the CLI runs in the context folder
             if not path.is_file() or not os.access(path, os.R_OK):
                 raise ImageBuildError(f"build secret {secret.id!r}: its file {path} is missing "
                                       "or unreadable on the worker")

@@ -4,7 +4,8 @@ Debian's /usr/bin/docker drives the engine's built-in BuildKit without buildx (a
 first on PATH fails with DOCKER_BUILDKIT=1), and has `docker manifest`. Every call is an argument
 list, in its own process group (so stopping a build ends the whole group), killed with the
 process that started it (PR_SET_PDEATHSIG: a work-horse killed outright takes its CLI along, and
-the engine then cancels the build), with a minimal environment.
+the engine then cancels the build), with a minimal environment. PR_SET_PDEATHSIG fires when the
+*thread* that started the CLI ends: start CLIs from the thread that waits for them (run/stream do).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from pathlib import Path
 DOCKER_CLI = "/usr/bin/docker"
 DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"
 _KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "DOCKER_HOST", "DOCKER_CONFIG",
-         "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY")
+         "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "SSL_CERT_FILE", "SSL_CERT_DIR",
+         "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 _PR_SET_PDEATHSIG = 1
 try:
     _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6", use_errno=True)

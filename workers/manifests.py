@@ -11,7 +11,8 @@ read from this push's output, so concurrent builds cannot mix their platforms up
 
 --insecure (plain HTTP) is used only for registries on 127.0.0.0/8, ::1 or localhost, as the
 engine treats them. `docker manifest` keeps state under DOCKER_CONFIG: it runs with a private copy
-of the credentials' config.json, removed afterwards.
+of the credentials' config.json, removed afterwards. Pushes cannot be stopped through
+BuildKitBuilder.stop(); a killed work-horse takes them along (workers/docker_cli.py).
 """
 
 from __future__ import annotations
