@@ -3,8 +3,7 @@
     AutobuildError
     ├── HookError                 a delivery we refuse (mapped to HTTP in service/webhooks.py)
     │   ├── SignatureError        401: missing, malformed or wrong signature
-    │   ├── PayloadError          400: not JSON, or required fields missing
-    │   └── PayloadTooLargeError  413
+    │   └── PayloadError          400: not JSON, or required fields missing
     ├── RulesError                the rules file is invalid; .errors lists every problem
     └── BuildError                a build failed; .phase and .user_message say where and why
         ├── CloneError
@@ -39,12 +38,6 @@ class PayloadError(HookError):
     """The body is not what the forge sends: not JSON or missing fields."""
 
     status = 400
-
-
-class PayloadTooLargeError(HookError):
-    """The body is over the configured size limit."""
-
-    status = 413
 
 
 class RulesError(AutobuildError):

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.plan import BuildPlan
 from records.builds import BuildRecord, BuildStore, insert_builds
-from records.db import iso, new_build_id, utcnow
+from records.db import iso, new_build_id
 from records.schema import deliveries
 
 
@@ -89,9 +89,9 @@ class DeliveryLog:
         Returns None when an accepted delivery with the same id exists already (a redelivery):
         the caller answers "duplicate" and nothing is created twice.
         """
-        now = utcnow()
+        now = self.builds.clock()
         key = f"{forge}:{delivery_id}" if accepted and delivery_id else None
-        ids = [new_build_id() for _ in plans]
+        ids = [new_build_id(now) for _ in plans]
         try:
             with self.engine.begin() as conn:
                 result = conn.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from records.builds import BuildFilter
 from service import actions
 from service.actions import ActionError, build_now, find_repository
 from service.auth import actor, check_read_access, require_action
@@ -32,10 +33,11 @@ def _read_access() -> None:
 def list_builds() -> Response:
     """Builds newest first; filters: repository, status, ref; paging: limit, offset."""
     limit, offset = _page_args()
-    builds = store().recent_builds(
-        limit=limit, offset=offset, repository=request.args.get("repository") or None,
-        status=request.args.get("status") or None, ref=request.args.get("ref") or None,
-    )
+    ref = request.args.get("ref") or None
+    where = BuildFilter(repository=request.args.get("repository") or None,
+                        status=request.args.get("status") or None,
+                        refs=(ref,) if ref is not None else None)
+    builds = store().list_builds(where, limit=limit, offset=offset)
     return jsonify(builds=[b.to_dict() for b in builds])
 
 

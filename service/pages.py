@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from core.rules import RepositoryConfig
 from core.status import RUNNING, BuildStatus
 from records import queries
-from records.queries import BuildFilter
+from records.builds import BuildFilter
 from service.auth import (
     read_allowed,
 )
@@ -103,7 +103,7 @@ def index() -> str:
         repositories=repositories,
         latest=queries.latest_per_rule(engine, _rule_keys(repositories)),
         active=active,
-        recent=queries.list_builds(engine, BuildFilter(), limit=15),
+        recent=store().list_builds(limit=15),
         not_built=delivery_log().recent_deliveries(limit=10, not_built=True),
         rules_error=rules_holder().error,
         refresh=3 if active else 20,
@@ -123,10 +123,10 @@ def repository(name: str) -> str:
     ref_text = request.args.get("ref", "")
     where = BuildFilter(repository=name, provider=repo.provider if repo else provider,
                         status=status, refs=_ref_filter(ref_text))
-    pager = Pager(_page_number(), PAGE_SIZE, queries.count_builds(engine, where))
+    pager = Pager(_page_number(), PAGE_SIZE, store().count_builds(where))
     if repo is None and pager.total == 0 and not (status or ref_text):
         abort(404)
-    builds = queries.list_builds(engine, where, limit=PAGE_SIZE, offset=pager.offset)
+    builds = store().list_builds(where, limit=PAGE_SIZE, offset=pager.offset)
     latest = queries.latest_per_rule(engine, _rule_keys([repo] if repo else []))
     return render_template(
         "repository.html", name=name, repo=repo, latest=latest, builds=builds, pager=pager,

@@ -29,6 +29,7 @@ from tests.integration.conftest import (
     wait_for_build,
     wait_for_log,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -59,10 +60,8 @@ def children_of(pid: int) -> list[int]:
 def wait_until_gone(client: docker.DockerClient, container_id: str, seconds: float) -> float:
     """Seconds until the container is gone; fails past `seconds`."""
     start = time.monotonic()
-    while container_exists(client, container_id):
-        if time.monotonic() - start > seconds:
-            pytest.fail(f"container {container_id} still exists after {seconds} s")
-        time.sleep(0.1)
+    wait_until(lambda: not container_exists(client, container_id), seconds,
+               f"container {container_id} going away")
     return time.monotonic() - start
 
 

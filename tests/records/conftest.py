@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.plan import BuildPlan
 from records.builds import BuildStore
 from records.db import create_schema, make_engine
 from records.deliveries import DeliveryLog
@@ -45,20 +44,3 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BuildStore
 def deliveries(store: BuildStore) -> DeliveryLog:
     """The delivery log on the same database."""
     return DeliveryLog(store.engine, store)
-
-
-@pytest.fixture
-def plan() -> Callable[..., BuildPlan]:
-    """Make a plan; keyword arguments override the defaults."""
-
-    def make(**changes: object) -> BuildPlan:
-        values: dict[str, object] = {
-            "repository": "acme/webapp", "provider": "github", "rule_index": 0,
-            "ref": "refs/heads/main", "commit": "a" * 40,
-            "clone_url": "https://example.com/acme/webapp.git",
-            "image": "127.0.0.1:5000/acme/webapp", "tags": ("127.0.0.1:5000/acme/webapp:latest",),
-        }
-        values.update(changes)
-        return BuildPlan(**values)  # type: ignore[arg-type]
-
-    return make

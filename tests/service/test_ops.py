@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import socket
 import threading
@@ -14,44 +13,25 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from core.plan import BuildPlan
 from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.schema import builds
 from service.badges import render_badge
 from service.health import docker_address, docker_ping
 from tests.conftest import API_TOKEN, repo_yaml
+from tests.factories import stored_build
 
 REAL_REDIS = "redis://127.0.0.1:6379/13"
-REFS = itertools.count()
 RULES = ("repositories:\n" + repo_yaml()
          + repo_yaml("group/sub/proj", provider="gitlab", image="127.0.0.1:5000/group/proj"))
 
 
 def make_build(store: BuildStore, status: BuildStatus, *, repository: str = "acme/webapp",
                provider: str = "github", rule_index: int = 0, tag: str = "latest") -> BuildRecord:
-    """A build of `repository` moved through the allowed transitions to `status`.
-
-    Each build has its own ref, so creating one does not supersede the queued ones before it.
-    """
+    """A build of `repository` (on its own ref) moved through the allowed transitions."""
     image = "127.0.0.1:5000/" + repository
-    plan = BuildPlan(repository=repository, provider=provider, rule_index=rule_index,
-                     ref=f"refs/heads/b{next(REFS)}", commit="a" * 40, clone_url="file:///x.git",
-                     image=image, tags=(f"{image}:{tag}",))
-    (build,) = store.create_builds([plan])
-    for step in path_to(status):
-        assert store.set_status(build.id, step)
-    return build
-
-
-def path_to(status: BuildStatus) -> list[BuildStatus]:
-    """The allowed transitions from queued to `status`."""
-    run = [BuildStatus.CLONING, BuildStatus.BUILDING, BuildStatus.PUSHING]
-    if status in run:
-        return run[: run.index(status) + 1]
-    if status in (BuildStatus.QUEUED, BuildStatus.CANCELLED, BuildStatus.SUPERSEDED):
-        return [] if status is BuildStatus.QUEUED else [status]
-    return [*run, status] if status is BuildStatus.SUCCESS else [BuildStatus.CLONING, status]
+    return stored_build(store, status, repository=repository, provider=provider,
+                        rule_index=rule_index, image=image, tags=(f"{image}:{tag}",))
 
 
 def set_phases(store: BuildStore, build: BuildRecord, *seconds: float, ended: bool) -> None:
