@@ -5,6 +5,7 @@
     │   ├── SignatureError        401: missing, malformed or wrong signature
     │   └── PayloadError          400: not JSON, or required fields missing
     ├── RulesError                the rules file is invalid; .errors lists every problem
+    ├── SecretUnavailableError    a secret's variable is unset or its file unreadable
     └── BuildError                a build failed; .phase and .user_message say where and why
         ├── CloneError
         ├── ImageBuildError
@@ -46,6 +47,11 @@ class RulesError(AutobuildError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+class SecretUnavailableError(AutobuildError):
+    """A secret's variable is not set or its file cannot be read; the message names the
+    reference (`${NAME}`, `file /path`) and what the secret is for, never a value."""
 
 
 class BuildError(AutobuildError):

@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select
 
+from core.defaults import LOG_CAP_BYTES
 from core.plan import BuildPlan
 from core.status import BuildStatus
 from records.db import Clock, create_schema, iso, make_engine, new_build_id, utcnow
-from records.logs import DEFAULT_LOG_CAP, BuildLogMixin
+from records.logs import BuildLogMixin
 from records.schema import builds
 from records.transitions import transition
 
@@ -111,14 +112,14 @@ class BuildFilter:
 class BuildStore(BuildLogMixin):
     """Reads and writes the system of record through one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine, *, log_cap: int = DEFAULT_LOG_CAP,
+    def __init__(self, engine: Engine, *, log_cap: int = LOG_CAP_BYTES,
                  clock: Clock = utcnow) -> None:
         self.engine = engine
         self.log_cap = log_cap
         self.clock = clock
 
     @classmethod
-    def from_url(cls, url: str, *, log_cap: int = DEFAULT_LOG_CAP) -> BuildStore:
+    def from_url(cls, url: str, *, log_cap: int = LOG_CAP_BYTES) -> BuildStore:
         """A store on a new engine, with the tables created when missing."""
         engine = make_engine(url)
         create_schema(engine)

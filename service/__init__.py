@@ -28,6 +28,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LOG_CAP_BYTES=settings.log_cap_bytes,
         LS_REMOTE_TIMEOUT=settings.ls_remote_timeout,
         READ_ACCESS=settings.read_access,
+        DOCKER_HOST=settings.docker_host,
+        USERS_TEXT=settings.users,
+        USERS_FILE=settings.users_file,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )

@@ -8,12 +8,14 @@ import sys
 
 from core.errors import RulesError
 from core.events import BRANCH_PREFIX, TAG_PREFIX
-from core.rules import RuleSet, explain_ref, load_rules_file
+from core.matching import explain_ref
+from core.rules import RuleSet
+from service.rules_state import read_rules_file
 
 
 def _load(path: str) -> RuleSet | None:
     try:
-        return load_rules_file(path, environ=os.environ)
+        return read_rules_file(path, environ=os.environ)
     except RulesError as exc:
         print(f"{path}: invalid rules ({len(exc.errors)} problem(s)):", file=sys.stderr)
         for error in exc.errors:

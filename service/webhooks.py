@@ -11,8 +11,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from core.errors import HookError, SignatureError
 from core.events import Ignored, Ping, PushEvent
 from core.forges import get_forge
+from core.matching import match
 from core.plan import BuildPlan
-from core.rules import RepositoryConfig, match
+from core.rules import RepositoryConfig
 from core.signatures import verify_signature
 from records.coordination import find_same_commit
 from service.queueing import enqueue_all

@@ -28,7 +28,7 @@ def make_plan(**changes: Any) -> BuildPlan:
         "repository": repository, "provider": "github", "rule_index": 0,
         "ref": "refs/heads/master", "commit": "a" * 40,
         "clone_url": f"https://github.com/{repository}.git",
-        "image": image, "tags": (f"{image}:latest",),
+        "image": image, "tags": (f"{image}:latest",), "dockerfile": "Dockerfile", "context": ".",
     }
     values.update(changes)
     return BuildPlan(**values)

@@ -10,7 +10,8 @@ import threading
 from redis import Redis
 from rq import Queue, Worker
 
-from core.config import QUEUE_NAME, Settings, settings_from_env
+from core.config import Settings, settings_from_env
+from core.defaults import QUEUE_NAME
 from records.builds import BuildStore
 from records.coordination import fail_lost_builds
 

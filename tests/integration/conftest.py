@@ -33,6 +33,14 @@ TERMINAL = {"success", "failed", "cancelled", "timed_out", "superseded", "skippe
 BASE_IMAGE = "local/busybox:latest"
 REGISTRY_USER = "builder"
 REGISTRY_PASSWORD = "it-registry-pa55word"  # noqa: S105 - a test registry's password
+WORKER_SECRETS = {
+    "AUTOBUILD_IT_REGISTRY_PASSWORD": REGISTRY_PASSWORD,
+    "AUTOBUILD_IT_WRONG_PASSWORD": "not-the-password",
+    "AUTOBUILD_IT_GIT_TOKEN": "ghp_itSecretDeployToken0123456789",
+    "AUTOBUILD_IT_WRONG_GIT_TOKEN": "wrong-token-value",
+    "AUTOBUILD_IT_GREETING": "open-sesame-42",
+}
+"""Secrets the tests' workers read from their environment (rules name them as ${VAR})."""
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +110,7 @@ def worker_env(stack: dict[str, str], var_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(REDIS_URL=stack["redis_url"], DATABASE_URL=f"sqlite:///{var_dir}/autobuild.db",
                AUTOBUILD_VAR_DIR=str(var_dir), AUTOBUILD_RULES=str(var_dir / "rules.yaml"),
-               AUTOBUILD_IT_REGISTRY_PASSWORD=REGISTRY_PASSWORD)
+               **WORKER_SECRETS)
     return env
 
 

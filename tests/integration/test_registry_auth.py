@@ -96,7 +96,8 @@ def test_wrong_credentials_fail_with_a_clear_message(
 ) -> None:
     app, write_rules = live_app
     bare, _ = source_repo()
-    write_rules(auth_rules(bare, f"{private_registry}/team/denied", "not-the-password"))
+    write_rules(auth_rules(bare, f"{private_registry}/team/denied",
+                           "${AUTOBUILD_IT_WRONG_PASSWORD}"))
     client = app.test_client()
     queued = client.post("/api/builds", json={"repository": "it/private", "ref": "main"},
                          headers=AUTH).get_json()["builds"][0]

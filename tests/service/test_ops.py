@@ -70,7 +70,7 @@ def test_readyz_ok_on_the_real_stack(app_factory: Callable[..., Flask]) -> None:
 def test_healthz_is_up_and_readyz_without_redis_says_not_used(
     app_factory: Callable[..., Flask], tmp_path: Path
 ) -> None:
-    client = app_factory(DOCKER_SOCKET=str(tmp_path / "missing.sock")).test_client()
+    client = app_factory(DOCKER_HOST=f"unix://{tmp_path}/missing.sock").test_client()
     assert client.get("/healthz").get_json() == {"status": "ok"}  # alive though not ready
     response = client.get("/readyz")
     assert response.status_code == 503
@@ -82,7 +82,7 @@ def test_readyz_503_names_docker_when_the_socket_is_missing(
     app_factory: Callable[..., Flask], tmp_path: Path
 ) -> None:
     app = app_factory(REDIS_URL=REAL_REDIS, BUILD_QUEUE=None,
-                      DOCKER_SOCKET=str(tmp_path / "missing.sock"))
+                      DOCKER_HOST=f"unix://{tmp_path}/missing.sock")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {"database": "ok", "redis": "ok",
@@ -121,11 +121,16 @@ def test_docker_ping_over_a_unix_socket(tmp_path: Path, reply: bytes, verdict: s
         thread.join(5)
 
 
-def test_docker_address_prefers_config_then_docker_host() -> None:
-    assert docker_address({"DOCKER_SOCKET": "/x.sock"}, {"DOCKER_HOST": "unix:///y"}) == "/x.sock"
-    assert docker_address({}, {"DOCKER_HOST": "unix:///run/d.sock"}) == "/run/d.sock"
-    assert docker_address({}, {"DOCKER_HOST": "tcp://h:2375"}) == "tcp://h:2375"
-    assert docker_address({}, {}) == "/var/run/docker.sock"
+def test_docker_address_is_the_socket_path_or_the_tcp_url() -> None:
+    assert docker_address("unix:///run/d.sock") == "/run/d.sock"
+    assert docker_address("tcp://h:2375") == "tcp://h:2375"
+
+
+def test_docker_host_comes_from_the_settings(app_factory: Callable[..., Flask],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    assert app_factory().config["DOCKER_HOST"] == "unix:///var/run/docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    assert app_factory().config["DOCKER_HOST"] == "tcp://127.0.0.1:2375"
     assert docker_ping("ssh://me@host").startswith("unreachable: cannot check")
 
 

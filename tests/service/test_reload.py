@@ -7,8 +7,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
+from core.errors import RulesError
+from service.rules_state import read_rules_file
 from tests.conftest import WebhookSender, repo_yaml
 from tests.service.test_rules_features import push
 from tests.waiting import wait_until
@@ -43,3 +46,14 @@ def test_changed_rules_are_picked_up_and_invalid_ones_keep_the_old(
     assert "previous rules are still in force" in page
     answer = sender.github(push("refs/heads/develop", before="0" * 40)).get_json()
     assert answer["builds"] == [] and "already built" in answer["ignored"]
+
+
+def test_read_rules_file_reads_the_file_and_names_an_unreadable_one(tmp_path: Path) -> None:
+    path = tmp_path / "build_rules.yaml"
+    path.write_text("repositories:\n" + repo_yaml(), encoding="utf-8")
+    assert read_rules_file(str(path), environ={}).repositories[0].name == "acme/webapp"
+    with pytest.raises(RulesError) as info:
+        read_rules_file(str(tmp_path / "missing.yaml"), environ={})
+    assert info.value.errors == [f"{tmp_path / 'missing.yaml'}: cannot read the rules file: "
+                                 f"[Errno 2] No such file or directory: "
+                                 f"'{tmp_path / 'missing.yaml'}'"]
