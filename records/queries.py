@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, TextualSelect, func, select, text
 
+from core.decision import DeliveryOutcome
 from core.status import RUNNING, BuildStatus
 from records.builds import BuildRecord, build_from_row
 from records.deliveries import DeliveryRecord, delivery_from_row
@@ -78,7 +79,7 @@ def recent_refs(engine: Engine, repository: str, *, limit: int = 50) -> list[str
 
 
 def list_deliveries(engine: Engine, *, limit: int, offset: int = 0,
-                    outcome: str | None = None) -> list[DeliveryRecord]:
+                    outcome: DeliveryOutcome | None = None) -> list[DeliveryRecord]:
     """One page of webhook deliveries, newest first, optionally of one outcome."""
     query = select(deliveries).order_by(deliveries.c.id.desc())
     if outcome is not None:
@@ -88,7 +89,7 @@ def list_deliveries(engine: Engine, *, limit: int, offset: int = 0,
     return [delivery_from_row(r) for r in rows]
 
 
-def count_deliveries(engine: Engine, *, outcome: str | None = None) -> int:
+def count_deliveries(engine: Engine, *, outcome: DeliveryOutcome | None = None) -> int:
     """How many deliveries there are (of one outcome)."""
     query = select(func.count()).select_from(deliveries)
     if outcome is not None:

@@ -40,27 +40,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logger.warning("AUTOBUILD_SECRET_KEY is not set: logins last until this process restarts")
 
     from service import (
+        action_views,
         api,
         auth,
         badges,
-        forms,
+        extensions,
         health,
         janitor,
         metrics,
         openapi,
         pages,
         presentation,
-        state,
+        session_views,
         stream,
         webhooks,
     )
 
-    state.init_app(app)
+    extensions.init_app(app)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(presentation.bp)
     app.register_blueprint(pages.bp)
-    app.register_blueprint(forms.bp)
+    app.register_blueprint(session_views.bp)
+    app.register_blueprint(action_views.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

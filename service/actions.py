@@ -14,8 +14,8 @@ from core.plan import TRIGGER_RETRY
 from core.rules import RepositoryConfig
 from core.status import BuildStatus
 from records.builds import BuildRecord
+from service.extensions import build_queue, rules, store
 from service.queueing import enqueue_all
-from service.state import build_queue, rules, store
 from vcs.gitcmd import GitError, credentials_env
 from vcs.remote import RefNotFoundError, resolve_ref
 

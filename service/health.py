@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
-from service.state import store
+from service.extensions import store
 
 bp = Blueprint("health", __name__)
 CHECK_TIMEOUT = 2.0

@@ -13,7 +13,7 @@ A hash is werkzeug's (scrypt or pbkdf2, e.g. "scrypt:32768:8:1$salt$hex"); make 
 Hashes contain ':' and '$' but never ',' so the list splits on ',' and each entry on its first
 ':'. Remember to quote the value in shell files: '$' is special there.
 
-The API token still logs in, as the user "admin" (see service/forms.py login).
+The API token still logs in, as the user "admin" (see service/session_views.py).
 """
 
 from __future__ import annotations

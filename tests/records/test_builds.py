@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.decision import DeliveryOutcome
 from core.status import BuildStatus
 from records.builds import BuildStore
 from records.coordination import (
@@ -148,14 +149,14 @@ def test_accepted_delivery_is_recorded_once_with_its_builds(
 ) -> None:
     first = deliveries.record_delivery(
         forge="github", delivery_id="guid-1", event="push", repository="acme/webapp",
-        refs=["refs/heads/main"], outcome="queued", reason=None, status_code=202,
+        refs=["refs/heads/main"], outcome=DeliveryOutcome.QUEUED, reason=None, status_code=202,
         plans=[make_plan()], accepted=True)
     assert first is not None
     record, created = first
     assert record.build_ids == tuple(b.id for b in created) and len(created) == 1
     again = deliveries.record_delivery(
         forge="github", delivery_id="guid-1", event="push", repository="acme/webapp",
-        refs=["refs/heads/main"], outcome="queued", reason=None, status_code=202,
+        refs=["refs/heads/main"], outcome=DeliveryOutcome.QUEUED, reason=None, status_code=202,
         plans=[make_plan(commit="b" * 40)], accepted=True)
     assert again is None
     assert len(deliveries.builds.list_builds()) == 1
@@ -168,11 +169,12 @@ def test_rejected_delivery_does_not_block_its_redelivery(
 ) -> None:
     rejected = deliveries.record_delivery(
         forge="github", delivery_id="guid-2", event="push", repository="acme/webapp",
-        refs=[], outcome="rejected", reason="bad signature", status_code=401, accepted=False)
+        refs=[], outcome=DeliveryOutcome.REJECTED, reason="bad signature", status_code=401,
+        accepted=False)
     assert rejected is not None and deliveries.find_delivery("github", "guid-2") is None
     accepted = deliveries.record_delivery(
         forge="github", delivery_id="guid-2", event="push", repository="acme/webapp",
-        refs=["refs/heads/main"], outcome="queued", reason=None, status_code=202,
+        refs=["refs/heads/main"], outcome=DeliveryOutcome.QUEUED, reason=None, status_code=202,
         plans=[make_plan()], accepted=True)
     assert accepted is not None
     listed = deliveries.recent_deliveries()

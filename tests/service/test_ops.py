@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
+from core.decision import DeliveryOutcome
 from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.schema import builds
@@ -146,7 +147,8 @@ def test_metrics_counts_come_from_the_database(ops_app: Flask, store: BuildStore
     for forge, outcome in [("github", "queued")] * 2 + [("github", "rejected"),
                                                          ("gitlab", "ignored")]:
         log.record_delivery(forge=forge, delivery_id=None, event="push", repository=None, refs=[],
-                            outcome=outcome, reason=None, status_code=202, accepted=False)
+                            outcome=DeliveryOutcome(outcome), reason=None, status_code=202,
+                            accepted=False)
 
     response = ops_app.test_client().get("/metrics")
     assert response.content_type.startswith("text/plain; version=0.0.4")

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
+from core.decision import DeliveryOutcome
 from core.status import BuildStatus
 from records import queries
 from records.builds import BuildFilter, BuildRecord, BuildStore
@@ -88,8 +89,8 @@ def test_dashboard_lists_rules_with_latest_build_and_in_progress_first(
     with app.app_context():
         app.extensions["delivery_log"].record_delivery(
             forge="github", delivery_id="d-1", event="push", repository="acme/webapp",
-            refs=["refs/heads/feature"], outcome="ignored", reason=f"no rule matches {XSS}",
-            status_code=200, accepted=True)
+            refs=["refs/heads/feature"], outcome=DeliveryOutcome.IGNORED,
+            reason=f"no rule matches {XSS}", status_code=200, accepted=True)
 
     html = client.get("/").get_data(as_text=True)
 
@@ -285,10 +286,10 @@ def test_deliveries_page_lists_and_filters(client: FlaskClient, app: Flask) -> N
         log = app.extensions["delivery_log"]
         log.record_delivery(forge="github", delivery_id="ok-1", event="push",
                             repository="acme/webapp", refs=["refs/heads/master"],
-                            outcome="ignored", reason="autobuild is off", status_code=200,
-                            accepted=True)
+                            outcome=DeliveryOutcome.IGNORED, reason="autobuild is off",
+                            status_code=200, accepted=True)
         log.record_delivery(forge="gitlab", delivery_id="bad-1", event="push", repository=None,
-                            refs=[], outcome="rejected", reason="bad signature",
+                            refs=[], outcome=DeliveryOutcome.REJECTED, reason="bad signature",
                             status_code=401, accepted=False)
     html = client.get("/deliveries").get_data(as_text=True)
     assert "autobuild is off" in html and "bad signature" in html and "ok-1" in html
