@@ -205,7 +205,7 @@ def generate(url: str) -> dict[str, Any]:
 
 def save(out: Path, backend: str, dump: str, expected: dict[str, Any]) -> None:
     """Write the dump and the expected JSON of one backend."""
-    (out / f"previous_release.{backend}.sql").write_text(dump, encoding="utf-8")
+    (out / f"previous_release.{backend}.sql").write_text(dump, encoding="utf-8", newline="")
     text = json.dumps(expected, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     (out / f"previous_release.{backend}.json").write_text(text, encoding="utf-8")
 
@@ -236,17 +236,18 @@ def make_postgresql(out: Path, admin_url: str) -> None:
     try:
         expected = generate(url.render_as_string(hide_password=False))
         libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        dump = subprocess.run(
+        dump = subprocess.run(  # bytes: text mode would turn the logs' "\r\n" into "\n"
             ["pg_dump", "--column-inserts", "--no-owner", "--no-privileges", libpq],
-            check=True, capture_output=True, text=True, env={**os.environ, "PGTZ": "UTC"},
-        ).stdout
+            check=True, capture_output=True, env={**os.environ, "PGTZ": "UTC"},
+        ).stdout.decode("utf-8")
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
-    # psql meta-commands (\restrict with a random key, in newer pg_dump) are not SQL: drop them
-    lines = [line for line in dump.splitlines() if not line.startswith("\\")]
-    save(out, "postgresql", "\n".join(lines) + "\n", expected)
+    # newer pg_dump brackets the dump in psql's \restrict KEY (random), which is not SQL
+    meta = ("\\restrict ", "\\unrestrict ")
+    lines = [line for line in dump.split("\n") if not line.startswith(meta)]
+    save(out, "postgresql", "\n".join(lines), expected)
 
 
 def main() -> int:
