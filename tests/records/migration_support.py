@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 
 from records.db import make_engine
-from records.migrate import MIGRATIONS_DIR
+from records.migrate import MIGRATIONS_DIR, head_revision
 
 BACKENDS = ["sqlite", "postgresql"]
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "db"
@@ -136,13 +136,14 @@ def snapshot_differences(got: dict[str, Any], want: dict[str, Any]) -> list[str]
     return lines
 
 
-NEXT_MIGRATION = '''"""Test only: the next release adds builds.priority."""
+NEXT_REVISION = "9999"
+NEXT_MIGRATION = '''"""Test only: the next release adds a column (a name no real migration uses)."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9999"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -150,20 +151,22 @@ depends_on = None
 def upgrade() -> None:
     recreate = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
     with op.batch_alter_table("builds", recreate=recreate) as batch:
-        batch.add_column(sa.Column("priority", sa.Integer, nullable=False, server_default="0"))
-        batch.create_index("ix_builds_priority", ["priority"])
+        batch.add_column(sa.Column("next_release_probe", sa.Integer, nullable=False,
+                                   server_default="0"))
+        batch.create_index("ix_builds_next_release_probe", ["next_release_probe"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("builds") as batch:
-        batch.drop_index("ix_builds_priority")
-        batch.drop_column("priority")
+        batch.drop_index("ix_builds_next_release_probe")
+        batch.drop_column("next_release_probe")
 '''
 
 
 def next_release_migrations(tmp_path: Path) -> Path:
-    """This code's migrations plus a revision 0002, as the next release would ship them."""
+    """This code's migrations plus NEXT_REVISION on top, as the next release would ship them."""
     location = tmp_path / "next_release_migrations"
     shutil.copytree(MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_add_build_priority.py").write_text(NEXT_MIGRATION)
+    migration = NEXT_MIGRATION.replace("{head}", head_revision())
+    (location / "versions" / f"{NEXT_REVISION}_test_next_release.py").write_text(migration)
     return location

@@ -14,6 +14,7 @@ from records.migrations.compare import schema_differences
 from records.schema import builds, metadata
 from tests.records.migration_support import (
     BACKENDS,
+    NEXT_REVISION,
     Databases,
     make_databases,
     next_release_migrations,
@@ -46,17 +47,19 @@ def assert_schema_is_records_schema(dbs: Databases, engine: Engine) -> None:
 
 def test_head_is_exactly_records_schema(dbs: Databases) -> None:
     engine = dbs.engine()
-    assert migrate.upgrade(engine).describe() == f"upgraded an empty database to {'0001'}"
+    head = migrate.head_revision()
+    assert migrate.upgrade(engine).describe() == f"upgraded an empty database to {head}"
     assert_schema_is_records_schema(dbs, engine)
 
 
 def test_upgrade_twice_does_nothing_the_second_time(dbs: Databases) -> None:
     engine = dbs.engine()
+    head = migrate.head_revision()
     migrate.upgrade(engine)
     again = migrate.upgrade(engine)
-    assert (again.before, again.after, again.adopted) == ("0001", "0001", False)
-    assert again.describe() == "already at 0001"
-    assert migrate.current_revision(engine) == migrate.head_revision() == "0001"
+    assert (again.before, again.after, again.adopted) == (head, head, False)
+    assert again.describe() == f"already at {head}"
+    assert migrate.current_revision(engine) == head
 
 
 def test_previous_release_database_is_adopted_then_matches_head(dbs: Databases) -> None:
@@ -66,9 +69,10 @@ def test_previous_release_database_is_adopted_then_matches_head(dbs: Databases) 
     assert refused.value.state is SchemaState.UNVERSIONED
     assert "`autobuild db upgrade`" in str(refused.value)
     result = migrate.upgrade(engine)
-    assert result.adopted and result.after == "0001"
+    head = migrate.head_revision()
+    assert (result.before, result.after, result.adopted) == (None, head, True)
     assert result.describe() == ("adopted an existing database made before migrations, then "
-                                 "upgraded to 0001")
+                                 f"upgraded to {head}")
     migrate.check(engine)
     assert_schema_is_records_schema(dbs, engine)
 
@@ -108,18 +112,21 @@ def test_an_older_revision_is_upgraded_and_then_newer_than_this_code(
     next_release = next_release_migrations(tmp_path)
     engine = dbs.load_previous_release()
     migrate.upgrade(engine)
+    head = migrate.head_revision()
     with pytest.raises(SchemaMismatchError) as older:
         migrate.check(engine, script_location=next_release)
     assert (older.value.state, older.value.current, older.value.head) == (
-        SchemaState.OLDER, "0001", "0002")
-    assert "is at schema revision 0001, older than this code's 0002" in str(older.value)
+        SchemaState.OLDER, head, NEXT_REVISION)
+    assert (f"is at schema revision {head}, older than this code's {NEXT_REVISION}"
+            in str(older.value))
     assert "`autobuild db upgrade`" in str(older.value)
     assert "AUTOBUILD_DB_UPGRADE=auto" in str(older.value)
 
     result = migrate.upgrade(engine, script_location=next_release)
-    assert result.describe() == "upgraded from 0001 to 0002"
+    assert result.describe() == f"upgraded from {head} to {NEXT_REVISION}"
     with engine.connect() as conn:  # the rows survived the table copy, foreign keys intact
-        assert conn.execute(text("SELECT count(*) FROM builds WHERE priority = 0")).scalar() == 9
+        probed = text("SELECT count(*) FROM builds WHERE next_release_probe = 0")
+        assert conn.execute(probed).scalar_one() == 9
         assert conn.execute(text("SELECT count(*) FROM build_logs")).scalar_one() > 40
 
     for step in (migrate.check, migrate.upgrade):  # this installation's code is older now
@@ -128,7 +135,7 @@ def test_an_older_revision_is_upgraded_and_then_newer_than_this_code(
         assert newer.value.state is SchemaState.NEWER
         assert "upgraded by newer Autobuild code" in str(newer.value)
         assert "upgrade this installation's code" in str(newer.value)
-    assert migrate.current_revision(engine) == "0002"
+    assert migrate.current_revision(engine) == NEXT_REVISION
 
 
 def test_previous_release_is_adopted_straight_to_a_later_head(
@@ -136,7 +143,7 @@ def test_previous_release_is_adopted_straight_to_a_later_head(
 ) -> None:
     engine = dbs.load_previous_release()
     result = migrate.upgrade(engine, script_location=next_release_migrations(tmp_path))
-    assert (result.before, result.after, result.adopted) == (None, "0002", True)
+    assert (result.before, result.after, result.adopted) == (None, NEXT_REVISION, True)
 
 
 def test_check_on_an_empty_database_says_to_upgrade(dbs: Databases) -> None:
@@ -144,7 +151,7 @@ def test_check_on_an_empty_database_says_to_upgrade(dbs: Databases) -> None:
     with pytest.raises(SchemaMismatchError) as empty:
         migrate.check(engine)
     assert (empty.value.state, empty.value.current, empty.value.head) == (
-        SchemaState.EMPTY, None, "0001")
+        SchemaState.EMPTY, None, migrate.head_revision())
     assert "is empty" in str(empty.value) and "`autobuild db upgrade`" in str(empty.value)
 
 
@@ -156,7 +163,7 @@ def test_prepare_checks_by_default_and_upgrades_in_auto_mode(dbs: Databases) -> 
         migrate.prepare(engine, mode="check")
     assert migrate.current_revision(engine) is None
     migrate.prepare(engine, mode="auto")
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == migrate.head_revision()
     with pytest.raises(ValueError, match="AUTOBUILD_DB_UPGRADE must be one of check, auto"):
         migrate.prepare(engine, mode="yes")
 
