@@ -9,6 +9,7 @@ import sys
 from core.errors import RulesError
 from core.events import BRANCH_PREFIX, TAG_PREFIX
 from core.rules import RuleSet, explain_ref, load_rules_file
+from service import db_command
 
 
 def _load(path: str) -> RuleSet | None:
@@ -65,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     explain_parser.add_argument("file")
     explain_parser.add_argument("--repository", required=True)
     explain_parser.add_argument("ref", help="refs/heads/NAME, refs/tags/NAME, or a bare name")
+    db_command.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "db":
+        return db_command.run(args)
     if args.rules_command == "check":
         return check(args.file)
     return explain(args.file, args.repository, args.ref)
