@@ -19,7 +19,7 @@ import functools
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -274,22 +274,16 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as conn:
             yield conn
         return
-    database = engine.url.database
-    if not database or database == ":memory:" or "mode=memory" in str(engine.url):
-        with _sqlite_migration_connection(engine) as conn:
-            yield conn
-        return
-    with _file_lock(Path(database).absolute().with_name(Path(database).name + LOCK_SUFFIX)):
-        with _sqlite_migration_connection(engine) as conn:
-            yield conn
+    database = engine.url.database or ":memory:"
+    in_memory = database == ":memory:" or "mode=memory" in str(engine.url)  # one process only
+    lock = nullcontext() if in_memory else _file_lock(Path(database + LOCK_SUFFIX).absolute())
+    with lock, _sqlite_migration_connection(engine) as conn:
+        yield conn
 
 
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     """An exclusive flock on `path` (created if missing, never removed: removing one races)."""
-    if not path.parent.is_dir():
-        raise MigrationError(f"cannot lock {path}: the folder {path.parent} does not exist "
-                             "(create it, or fix DATABASE_URL)")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
