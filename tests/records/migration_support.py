@@ -163,10 +163,13 @@ def downgrade() -> None:
 '''
 
 
-def next_release_migrations(tmp_path: Path) -> Path:
+def next_release_migrations(tmp_path: Path, *, failing: bool = False) -> Path:
     """This code's migrations plus NEXT_REVISION on top, as the next release would ship them."""
     location = tmp_path / "next_release_migrations"
     shutil.copytree(MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__"))
     migration = NEXT_MIGRATION.replace("{head}", head_revision())
+    if failing:  # fails after its first change, as a migration with a bug would
+        migration = migration.replace('        batch.create_index(', '        raise RuntimeError('
+                                      '"the migration failed")\n        batch.create_index(')
     (location / "versions" / f"{NEXT_REVISION}_test_next_release.py").write_text(migration)
     return location

@@ -146,6 +146,18 @@ def test_previous_release_is_adopted_straight_to_a_later_head(
     assert (result.before, result.after, result.adopted) == (None, NEXT_REVISION, True)
 
 
+def test_a_failing_migration_leaves_the_previous_revision(
+    dbs: Databases, tmp_path: Path
+) -> None:
+    engine = dbs.load_previous_release()
+    migrate.upgrade(engine)
+    with pytest.raises(RuntimeError, match="the migration failed"):
+        migrate.upgrade(engine, script_location=next_release_migrations(tmp_path, failing=True))
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    if dbs.backend == "postgresql":  # transactional DDL: nothing of it remains
+        assert_schema_is_records_schema(dbs, engine)
+
+
 def test_check_on_an_empty_database_says_to_upgrade(dbs: Databases) -> None:
     engine = dbs.engine()
     with pytest.raises(SchemaMismatchError) as empty:
