@@ -10,9 +10,11 @@ builds in every kind of state, their logs and deliveries of each outcome, then s
                                      (delivery ids differ: PostgreSQL's sequence also counts
                                      the refused redelivery)
 
-Run it on a checkout of 789ca48, so that later changes to records/ cannot leak in:
+Run it on a checkout of 789ca48, so that later changes to records/ cannot leak in (it refuses
+a checkout whose core/ or records/ differ from that release):
 
-    git worktree add /tmp/autobuild-789ca48 789ca48
+    git clone -q --no-checkout . /tmp/autobuild-789ca48
+    git -C /tmp/autobuild-789ca48 checkout -q 789ca48
     TEST_DATABASE_URL=$(bash scripts/postgres.sh) var/venv/bin/python \
         tests/samples/db/make_previous_release_db.py --code /tmp/autobuild-789ca48
 """
