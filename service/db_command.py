@@ -43,10 +43,10 @@ def run(args: argparse.Namespace) -> int:
         if args.db_command == "revision":
             return write_revision(args.message)
         url = args.database_url or settings_from_env(os.environ, base_dir=os.getcwd()).database_url
-    except (ConfigError, migrate.MigrationError) as exc:
+        engine = make_engine(url)
+    except (ConfigError, migrate.MigrationError, SQLAlchemyError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 1
-    engine = make_engine(url)
     try:
         if args.db_command == "upgrade":
             print(f"{_shown(engine)}: {migrate.upgrade(engine).describe()}")

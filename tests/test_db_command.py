@@ -101,3 +101,9 @@ def test_a_missing_folder_is_named(tmp_path: Path, capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert f"cannot use the database {url}" in err
     assert f"the folder {tmp_path}/absent does not exist" in err
+
+
+def test_an_unusable_url_is_an_error_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert db("current", "--database-url", "nosuchdb://x") == 1
+    assert "autobuild db current: Can't load plugin: sqlalchemy.dialects:nosuchdb" in (
+        capsys.readouterr().err)
