@@ -33,6 +33,7 @@ class Settings:
     docker_host: str = defaults.DOCKER_HOST
     users: str = ""
     users_file: str = ""
+    db_upgrade: str = "check"
 
     @property
     def workspace_dir(self) -> str:
@@ -79,6 +80,9 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
     read_access = environ.get("AUTOBUILD_READ_ACCESS", "public")
     if read_access not in ("public", "login"):
         raise ConfigError(f"AUTOBUILD_READ_ACCESS must be public or login, got {read_access!r}")
+    db_upgrade = environ.get("AUTOBUILD_DB_UPGRADE", "").strip() or "check"
+    if db_upgrade not in ("check", "auto"):
+        raise ConfigError(f"AUTOBUILD_DB_UPGRADE must be check or auto, got {db_upgrade!r}")
     return Settings(
         var_dir=var_dir,
         database_url=database_url,
@@ -96,4 +100,5 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         docker_host=environ.get("DOCKER_HOST") or defaults.DOCKER_HOST,
         users=environ.get("AUTOBUILD_USERS", ""),
         users_file=environ.get("AUTOBUILD_USERS_FILE", "").strip(),
+        db_upgrade=db_upgrade,
     )

@@ -13,8 +13,9 @@ from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, 
 from core.defaults import LOG_CAP_BYTES
 from core.plan import BuildPlan
 from core.status import BuildStatus
-from records.db import Clock, create_schema, iso, make_engine, new_build_id, utcnow
+from records.db import Clock, iso, make_engine, new_build_id, utcnow
 from records.logs import BuildLogMixin
+from records.migrate import check
 from records.schema import builds
 from records.transitions import transition
 
@@ -120,9 +121,9 @@ class BuildStore(BuildLogMixin):
 
     @classmethod
     def from_url(cls, url: str, *, log_cap: int = LOG_CAP_BYTES) -> BuildStore:
-        """A store on a new engine, with the tables created when missing."""
+        """A store on a new engine; SchemaMismatchError unless the schema is the code's."""
         engine = make_engine(url)
-        create_schema(engine)
+        check(engine)
         return cls(engine, log_cap=log_cap)
 
     # builds -----------------------------------------------------------------------------------

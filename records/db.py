@@ -10,9 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
-
-from records.schema import metadata
 
 Clock = Callable[[], datetime]
 """Where the stores get "now" from: `utcnow` in production, a stepping clock in tests."""
@@ -55,13 +52,3 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-def create_schema(engine: Engine) -> None:
-    """Create missing tables (idempotent, and safe when several processes start at once)."""
-    try:
-        metadata.create_all(engine)
-    except OperationalError as exc:
-        if "already exists" not in str(exc):
-            raise
-        metadata.create_all(engine)

@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         DOCKER_HOST=settings.docker_host,
         USERS_TEXT=settings.users,
         USERS_FILE=settings.users_file,
+        DB_UPGRADE=settings.db_upgrade,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )

@@ -110,7 +110,7 @@ def worker_env(stack: dict[str, str], var_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(REDIS_URL=stack["redis_url"], DATABASE_URL=f"sqlite:///{var_dir}/autobuild.db",
                AUTOBUILD_VAR_DIR=str(var_dir), AUTOBUILD_RULES=str(var_dir / "rules.yaml"),
-               **WORKER_SECRETS)
+               AUTOBUILD_DB_UPGRADE="auto", **WORKER_SECRETS)
     return env
 
 
@@ -154,6 +154,7 @@ def live_app(worker: subprocess.Popen[bytes], worker_env: dict[str, str]
         "RULES_PATH": str(rules_path),
         "API_TOKEN": API_TOKEN,
         "SECRET_KEY": "integration",
+        "DB_UPGRADE": "auto",
     })
     yield app, write_rules
 
@@ -281,7 +282,7 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
                    **env_changes)
         app = create_app({"TESTING": True, "DATABASE_URL": env["DATABASE_URL"],
                           "REDIS_URL": redis_db, "RULES_PATH": str(rules_path),
-                          "API_TOKEN": API_TOKEN})
+                          "API_TOKEN": API_TOKEN, "DB_UPGRADE": "auto"})
 
         def write_rules(text: str) -> None:
             rules_path.write_text(text)

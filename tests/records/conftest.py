@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from records.builds import BuildStore
-from records.db import create_schema, make_engine
+from records.db import make_engine
 from records.deliveries import DeliveryLog
+from records.migrate import prepare
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -22,7 +23,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BuildStore
     """A BuildStore on an empty database of each configured backend."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path}/records.db")
-        create_schema(engine)
+        prepare(engine, mode="auto")
         yield BuildStore(engine, log_cap=1000)
         engine.dispose()
         return
@@ -32,7 +33,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BuildStore
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine = make_engine(admin_url.rsplit("/", 1)[0] + f"/{name}")
-    create_schema(engine)
+    prepare(engine, mode="auto")
     yield BuildStore(engine, log_cap=1000)
     engine.dispose()
     with admin.connect() as conn:
