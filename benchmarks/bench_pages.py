@@ -141,7 +141,8 @@ def main() -> None:
         rules.write_text(rules_text())
         app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{folder}/bench.db",
                           "RULES_PATH": str(rules), "BUILD_QUEUE": NullQueue(),
-                          "SECRET_KEY": "bench", "REDIS_URL": "redis://127.0.0.1:1/0"})
+                          "SECRET_KEY": "bench", "REDIS_URL": "redis://127.0.0.1:1/0",
+                          "DB_UPGRADE": "auto"})
         began = time.perf_counter()
         seed(app.extensions["build_store"].engine, args.builds)
         print(f"seeded {args.builds} builds in {time.perf_counter() - began:.1f} s")

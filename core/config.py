@@ -1,4 +1,9 @@
-"""Settings read from the environment, parsed purely (no I/O)."""
+"""Settings read from the environment, parsed purely (no I/O).
+
+`settings_from_env` is the only reader of Autobuild's own variables (AUTOBUILD_*, DATABASE_URL,
+REDIS_URL, DOCKER_HOST). The rules file's `${VAR}` references are the user's own names; the
+rules loader reads those from the environment mapping it is given.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-DEFAULT_MAX_BODY = 25 * 1024 * 1024
-DEFAULT_LOG_CAP = 64 * 1024 * 1024
-DEFAULT_GIT_TIMEOUT = 600
-DEFAULT_LS_REMOTE_TIMEOUT = 30
-QUEUE_NAME = "builds"
+from core import defaults
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,16 @@ class Settings:
     rules_path: str
     api_token: str
     secret_key: str
-    max_body_bytes: int = DEFAULT_MAX_BODY
-    log_cap_bytes: int = DEFAULT_LOG_CAP
-    git_timeout: int = DEFAULT_GIT_TIMEOUT
-    ls_remote_timeout: int = DEFAULT_LS_REMOTE_TIMEOUT
+    max_body_bytes: int = defaults.MAX_BODY_BYTES
+    log_cap_bytes: int = defaults.LOG_CAP_BYTES
+    git_timeout: int = defaults.GIT_TIMEOUT
+    ls_remote_timeout: int = defaults.LS_REMOTE_TIMEOUT
     read_access: str = "public"
     prune_images: bool = False
+    docker_host: str = defaults.DOCKER_HOST
+    users: str = ""
+    users_file: str = ""
+    db_upgrade: str = "check"
 
     @property
     def workspace_dir(self) -> str:
@@ -76,17 +80,25 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
     read_access = environ.get("AUTOBUILD_READ_ACCESS", "public")
     if read_access not in ("public", "login"):
         raise ConfigError(f"AUTOBUILD_READ_ACCESS must be public or login, got {read_access!r}")
+    db_upgrade = environ.get("AUTOBUILD_DB_UPGRADE", "").strip() or "check"
+    if db_upgrade not in ("check", "auto"):
+        raise ConfigError(f"AUTOBUILD_DB_UPGRADE must be check or auto, got {db_upgrade!r}")
     return Settings(
         var_dir=var_dir,
         database_url=database_url,
-        redis_url=environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        redis_url=environ.get("REDIS_URL") or defaults.REDIS_URL,
         rules_path=os.path.abspath(os.path.join(base_dir, rules)),
         api_token=environ.get("AUTOBUILD_API_TOKEN", ""),
         secret_key=environ.get("AUTOBUILD_SECRET_KEY", ""),
-        max_body_bytes=_int(environ, "AUTOBUILD_MAX_BODY_BYTES", DEFAULT_MAX_BODY),
-        log_cap_bytes=_int(environ, "AUTOBUILD_LOG_CAP_BYTES", DEFAULT_LOG_CAP),
-        git_timeout=_int(environ, "AUTOBUILD_GIT_TIMEOUT", DEFAULT_GIT_TIMEOUT),
-        ls_remote_timeout=_int(environ, "AUTOBUILD_LS_REMOTE_TIMEOUT", DEFAULT_LS_REMOTE_TIMEOUT),
+        max_body_bytes=_int(environ, "AUTOBUILD_MAX_BODY_BYTES", defaults.MAX_BODY_BYTES),
+        log_cap_bytes=_int(environ, "AUTOBUILD_LOG_CAP_BYTES", defaults.LOG_CAP_BYTES),
+        git_timeout=_int(environ, "AUTOBUILD_GIT_TIMEOUT", defaults.GIT_TIMEOUT),
+        ls_remote_timeout=_int(environ, "AUTOBUILD_LS_REMOTE_TIMEOUT",
+                               defaults.LS_REMOTE_TIMEOUT),
         read_access=read_access,
         prune_images=_flag(environ, "AUTOBUILD_PRUNE_IMAGES"),
+        docker_host=environ.get("DOCKER_HOST") or defaults.DOCKER_HOST,
+        users=environ.get("AUTOBUILD_USERS", ""),
+        users_file=environ.get("AUTOBUILD_USERS_FILE", "").strip(),
+        db_upgrade=db_upgrade,
     )

@@ -3,9 +3,9 @@
     AutobuildError
     ├── HookError                 a delivery we refuse (mapped to HTTP in service/webhooks.py)
     │   ├── SignatureError        401: missing, malformed or wrong signature
-    │   ├── PayloadError          400: not JSON, or required fields missing
-    │   └── PayloadTooLargeError  413
+    │   └── PayloadError          400: not JSON, or required fields missing
     ├── RulesError                the rules file is invalid; .errors lists every problem
+    ├── SecretUnavailableError    a secret's variable is unset or its file unreadable
     └── BuildError                a build failed; .phase and .user_message say where and why
         ├── CloneError
         ├── ImageBuildError
@@ -41,18 +41,17 @@ class PayloadError(HookError):
     status = 400
 
 
-class PayloadTooLargeError(HookError):
-    """The body is over the configured size limit."""
-
-    status = 413
-
-
 class RulesError(AutobuildError):
     """The rules file is invalid; every problem found is in `errors`, one line each."""
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+class SecretUnavailableError(AutobuildError):
+    """A secret's variable is not set or its file cannot be read; the message names the
+    reference (`${NAME}`, `file /path`) and what the secret is for, never a value."""
 
 
 class BuildError(AutobuildError):

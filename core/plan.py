@@ -1,13 +1,18 @@
 """What one build will do, as a JSON-serialisable value (no I/O).
 
-A BuildPlan is made by core/rules.py `match` from a push (or a "Build now") and one rule; it is
-stored with the build record, so the worker builds exactly what was decided when it was queued.
+A BuildPlan is made by core/matching.py `match` from a push (or a "Build now") and one rule; it
+is stored with the build record, so the worker builds exactly what was decided when it was
+queued, with the credentials it names. Secrets in a plan are SecretRefs (core/credentials.py):
+the database and the queue never hold their values.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from core import defaults
+from core.credentials import GitAuth, RegistryAuth, SecretRef
 
 TRIGGER_PUSH = "push"
 TRIGGER_MANUAL = "manual"
@@ -30,6 +35,7 @@ class BuildPlan:
     ("." is the root); `tags` are full image references (`registry/repo:tag`).
     `path_filter` is set only when the worker must compute the changed files itself
     (between `before` and `commit`) and skip the build when the filter says no.
+    `secret_build_args` are build arguments whose values the worker resolves at build time.
     """
 
     repository: str
@@ -40,21 +46,23 @@ class BuildPlan:
     clone_url: str
     image: str
     tags: tuple[str, ...]
-    dockerfile: str = "Dockerfile"
-    context: str = "."
+    dockerfile: str
+    context: str
     build_args: tuple[tuple[str, str], ...] = ()
-    secret_build_args: tuple[str, ...] = ()
+    secret_build_args: tuple[tuple[str, SecretRef], ...] = ()
     target: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
-    cache: bool = True
-    pull: bool = False
-    submodules: bool = False
-    hooks: bool = False
-    timeout: int = 3600
+    cache: bool = defaults.CACHE
+    pull: bool = defaults.PULL
+    submodules: bool = defaults.SUBMODULES
+    hooks: bool = defaults.HOOKS
+    timeout: int = defaults.BUILD_TIMEOUT
     before: str | None = None
     path_filter: PathFilter | None = None
     commit_message: str = ""
     trigger: str = TRIGGER_PUSH
+    registry_auth: RegistryAuth | None = None
+    git_auth: GitAuth | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -65,32 +73,43 @@ class BuildPlan:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; `from_dict` reverses it."""
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["tags"] = list(self.tags)
         data["build_args"] = [list(pair) for pair in self.build_args]
-        data["secret_build_args"] = list(self.secret_build_args)
+        data["secret_build_args"] = [[name, ref.to_dict()] for name, ref in
+                                     self.secret_build_args]
         data["labels"] = [list(pair) for pair in self.labels]
+        data["extra"] = dict(self.extra)
         if self.path_filter is not None:
             data["path_filter"] = {
                 "included_files": list(self.path_filter.included_files),
                 "ignored_files": list(self.path_filter.ignored_files),
             }
+        data["registry_auth"] = self.registry_auth.to_dict() if self.registry_auth else None
+        data["git_auth"] = self.git_auth.to_dict() if self.git_auth else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BuildPlan:
-        """The plan `to_dict` produced."""
+        """The plan `to_dict` produced (also from records of earlier versions)."""
         values = dict(data)
         values["tags"] = tuple(values["tags"])
         values["build_args"] = tuple((str(k), str(v)) for k, v in values.get("build_args", ()))
-        values["secret_build_args"] = tuple(values.get("secret_build_args", ()))
+        # Earlier versions listed secret build arguments by name, with values in build_args.
+        values["secret_build_args"] = tuple(
+            (str(item[0]), SecretRef.from_dict(item[1]))
+            for item in values.get("secret_build_args", ()) if isinstance(item, list))
         values["labels"] = tuple((str(k), str(v)) for k, v in values.get("labels", ()))
         pf = values.get("path_filter")
         if pf is not None:
             values["path_filter"] = PathFilter(
                 tuple(pf.get("included_files", ())), tuple(pf.get("ignored_files", ()))
             )
-        known = set(cls.__dataclass_fields__)
+        if values.get("registry_auth"):
+            values["registry_auth"] = RegistryAuth.from_dict(values["registry_auth"])
+        if values.get("git_auth"):
+            values["git_auth"] = GitAuth.from_dict(values["git_auth"])
+        known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
     @property

@@ -1,8 +1,9 @@
-"""Loading and validating the build-rules YAML file (no I/O but reading that one file).
+"""Reading and validating a build-rules file's text into the rules model (no I/O).
 
-The YAML is composed with PyYAML's SafeLoader (never constructed from arbitrary tags), so every
-error carries the line it comes from: `build_rules.yaml:12: repositories[0].rules[2].source: …`.
-Every problem in the file is collected and raised together as one RulesError.
+The caller reads the file. The YAML is composed with PyYAML's SafeLoader (never constructed from
+arbitrary tags), so every error carries the line it comes from:
+`build_rules.yaml:12: repositories[0].rules[2].source: …`. Every problem in the file is
+collected and raised together as one RulesError.
 """
 
 from __future__ import annotations
@@ -12,21 +13,16 @@ from collections.abc import Mapping
 
 import yaml
 
+from core import defaults
+from core.clone_urls import clone_url_problem
+from core.credentials import SecretRef
 from core.errors import RulesError
 from core.events import RefKind
 from core.paths import build_path_problem, glob_problem
-from core.rules import (
-    PROVIDERS,
-    BuildRule,
-    GitAuth,
-    RegistryAuth,
-    RepositoryConfig,
-    RuleSet,
-    compile_source,
-)
+from core.rules import PROVIDERS, BuildRule, RepositoryConfig, RuleSet, compile_source
+from core.rules_credentials import git_auth, registry_auth, webhook_secrets
 from core.rules_yaml import Reader
 from core.tags import (
-    DEFAULT_TAG_TEMPLATE,
     SEMVER_VARIABLES,
     parse_semver,
     placeholders,
@@ -45,43 +41,10 @@ RULE_KEYS = frozenset({
     "secret_build_args",
     "included_files", "ignored_files", "cache", "pull", "submodules", "timeout", "labels",
 })
-CLONE_SCHEMES = ("https", "http", "ssh", "git", "file")
-_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
-_SCP_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._~-]*@[A-Za-z0-9][A-Za-z0-9.-]*:.+")
-
-
 def default_rules() -> tuple[BuildRule, ...]:
     """Docker Hub's default rules for a repository without `rules`: main and master → latest."""
-    return (
-        BuildRule(index=0, source_type=RefKind.BRANCH, source="main", tag="latest"),
-        BuildRule(index=1, source_type=RefKind.BRANCH, source="master", tag="latest"),
-    )
-
-
-def clone_url_problem(url: str) -> str | None:
-    """Why `url` is not a clone URL we accept, or None (pure string checks)."""
-    if not url:
-        return "clone_url is empty"
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return "clone_url must not contain whitespace or control characters"
-    if url.startswith("-"):
-        return "clone_url must not start with '-'"
-    if "::" in url:
-        return "clone_url must not use a transport::address form (like ext::)"
-    scheme = _SCHEME_RE.fullmatch(url)
-    if scheme is not None:
-        if scheme.group(1).lower() not in CLONE_SCHEMES:
-            allowed = ", ".join(CLONE_SCHEMES)
-            return f"clone_url scheme {scheme.group(1)!r} is not allowed (allowed: {allowed})"
-        if not scheme.group(2).strip("/"):
-            return "clone_url has no host or path"
-        if scheme.group(2).split("/", 1)[0].rpartition("@")[2].startswith("-"):
-            return "clone_url host must not start with '-'"
-        return None
-    if _SCP_RE.fullmatch(url):
-        return None
-    return "clone_url must be a URL (https://, ssh://, git://, file:///path) or user@host:path; " \
-        "plain local paths are refused"
+    return tuple(BuildRule(index=i, source_type=RefKind.BRANCH, source=branch, tag="latest")
+                 for i, branch in enumerate(defaults.DEFAULT_BRANCHES))
 
 
 def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules>") -> RuleSet:
@@ -110,16 +73,6 @@ def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules
     return RuleSet(tuple(repositories))
 
 
-def load_rules_file(path: str, *, environ: Mapping[str, str]) -> RuleSet:
-    """The rule set in the file at `path`; a missing or unreadable file is a RulesError."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError([f"{path}: cannot read the rules file: {exc}"]) from exc
-    return load_rules(text, environ=environ, filename=path)
-
-
 def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig | None:
     """One repository entry, or None when it has errors (already reported)."""
     before = reader.count()
@@ -138,14 +91,14 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
     image = reader.string(f.get("image"), f"{path}.image")
     if image is not None and (problem := repository_problem(image)):
         reader.error(f["image"], f"{path}.image", f"{image!r}: {problem}")
-    secrets = _secrets(reader, f, path)
+    secrets = webhook_secrets(reader, f, path)
     insecure = reader.boolean(f.get("insecure_no_secret"), f"{path}.insecure_no_secret", False)
     if not secrets and not insecure and "secret" not in f and "secrets" not in f:
         reader.error(node, path, "no webhook secret: set secret or secrets "
                      "(or insecure_no_secret: true to accept unsigned deliveries)")
     hooks = reader.boolean(f.get("hooks"), f"{path}.hooks", False)
-    auth = _registry_auth(reader, f.get("registry_auth"), f"{path}.registry_auth")
-    git_auth = _git_auth(reader, f.get("git_auth"), f"{path}.git_auth")
+    auth = registry_auth(reader, f.get("registry_auth"), f"{path}.registry_auth")
+    git = git_auth(reader, f.get("git_auth"), f"{path}.git_auth")
     rules_node = f.get("rules")
     rules = default_rules() if rules_node is None else _rules(reader, rules_node, f"{path}.rules")
     if reader.count() > before:
@@ -154,59 +107,10 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
     repo = RepositoryConfig(
         name=name, provider=provider, clone_url=clone_url, image=image, secrets=secrets,
         insecure_no_secret=insecure, rules=rules, hooks=hooks, registry_auth=auth,
-        git_auth=git_auth,
+        git_auth=git,
         default_rules=rules_node is None,
     )
     return repo
-
-
-def _secrets(reader: Reader, f: dict[str, yaml.Node], path: str) -> tuple[str, ...]:
-    """The webhook secrets from `secret` or `secrets`, each non-empty."""
-    if "secret" in f and "secrets" in f:
-        reader.error(f["secrets"], f"{path}.secrets", "set either secret or secrets, not both")
-        return ()
-    if "secret" in f:
-        values = [(f["secret"], reader.string(f["secret"], f"{path}.secret"))]
-    elif "secrets" in f:
-        items = reader.sequence(f["secrets"], f"{path}.secrets") or []
-        if not items and isinstance(f["secrets"], yaml.SequenceNode):
-            reader.error(f["secrets"], f"{path}.secrets", "must list at least one secret")
-        values = [(n, reader.string(n, f"{path}.secrets[{i}]")) for i, n in enumerate(items)]
-    else:
-        return ()
-    for n, value in values:
-        if value == "":
-            reader.error(n, f"{path}.secret", "secret is empty")
-    return tuple(v for _, v in values if v)
-
-
-def _registry_auth(reader: Reader, node: yaml.Node | None, path: str) -> RegistryAuth | None:
-    """The registry credentials, when configured."""
-    if node is None:
-        return None
-    f = reader.mapping(node, path, {"username", "password"}, required=("username", "password"))
-    username = reader.string(f.get("username"), f"{path}.username")
-    password = reader.string(f.get("password"), f"{path}.password")
-    if username is None or password is None:
-        return None
-    return RegistryAuth(username, password)
-
-
-def _git_auth(reader: Reader, node: yaml.Node | None, path: str) -> GitAuth | None:
-    """Clone credentials: `token` (HTTPS) or `ssh_key_file` (a deploy key), not both."""
-    if node is None:
-        return None
-    f = reader.mapping(node, path, {"username", "token", "ssh_key_file"})
-    username = reader.string(f.get("username"), f"{path}.username") or "git"
-    token = reader.string(f.get("token"), f"{path}.token")
-    key_file = reader.string(f.get("ssh_key_file"), f"{path}.ssh_key_file")
-    if (token is None) == (key_file is None):
-        reader.error(node, path, "set exactly one of token or ssh_key_file")
-        return None
-    if key_file is not None and not key_file.startswith("/"):
-        reader.error(f["ssh_key_file"], f"{path}.ssh_key_file", "must be an absolute path")
-        return None
-    return GitAuth(username=username, token=token, ssh_key_file=key_file)
 
 
 def _rules(reader: Reader, node: yaml.Node, path: str) -> tuple[BuildRule, ...]:
@@ -247,11 +151,11 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
             groups = 9  # unknown: do not also report the templates' groups
         if source == "//":
             reader.error(f["source"], f"{path}.source", "empty regex //")
-    tag = reader.string(f.get("tag"), f"{path}.tag", DEFAULT_TAG_TEMPLATE)
+    tag = reader.string(f.get("tag"), f"{path}.tag", defaults.TAG_TEMPLATE)
     if tag is not None and source is not None:
         _check_templates(reader, f.get("tag") or node, f"{path}.tag", tag, source, groups)
     paths: dict[str, str] = {}
-    for key, default in (("dockerfile", "Dockerfile"), ("context", "/")):
+    for key, default in (("dockerfile", defaults.DOCKERFILE), ("context", defaults.CONTEXT)):
         value = reader.string(f.get(key), f"{path}.{key}", default)
         problem = None if value is None else build_path_problem(value, what=key)
         if problem is not None:
@@ -267,17 +171,13 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
             if problem := glob_problem(pattern):
                 reader.error(f[key], f"{path}.{key}[{i}]", problem)
         globs[key] = tuple(items)
-    timeout = reader.integer(f.get("timeout"), f"{path}.timeout", 3600)
+    timeout = reader.integer(f.get("timeout"), f"{path}.timeout", defaults.BUILD_TIMEOUT)
     if timeout is not None and timeout <= 0:
         reader.error(f["timeout"], f"{path}.timeout", "must be a positive number of seconds")
     rule_flags = {k: reader.boolean(f.get(k), f"{path}.{k}", d) for k, d in
-                  (("autobuild", True), ("cache", True), ("pull", False), ("submodules", False))}
-    build_args = reader.string_map(f.get("build_args"), f"{path}.build_args")
-    secret_args = tuple(reader.string_list(f.get("secret_build_args"),
-                                           f"{path}.secret_build_args"))
-    for name in sorted(set(secret_args) - {key for key, _ in build_args}):
-        reader.error(f["secret_build_args"], f"{path}.secret_build_args",
-                     f"{name!r} is not one of build_args")
+                  (("autobuild", defaults.AUTOBUILD), ("cache", defaults.CACHE),
+                   ("pull", defaults.PULL), ("submodules", defaults.SUBMODULES))}
+    build_args, secret_args = _build_args(reader, f, path)
     labels = reader.string_map(f.get("labels"), f"{path}.labels")
     if reader.count() > before:
         return None
@@ -289,6 +189,30 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
         included_files=globs["included_files"],
         ignored_files=globs["ignored_files"], timeout=timeout, **rule_flags,
     )
+
+
+def _build_args(reader: Reader, f: dict[str, yaml.Node], path: str
+                ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:
+    """(plain build arguments, secret ones as references) of a rule."""
+    secret_names = reader.string_list(f.get("secret_build_args"), f"{path}.secret_build_args")
+    node = f.get("build_args")
+    given = reader.mapping(node, f"{path}.build_args", None) if node is not None else {}
+    for name in sorted(set(secret_names) - set(given)):
+        reader.error(f["secret_build_args"], f"{path}.secret_build_args",
+                     f"{name!r} is not one of build_args")
+    plain: list[tuple[str, str]] = []
+    secret: list[tuple[str, SecretRef]] = []
+    for name, value_node in given.items():
+        where = f"{path}.build_args.{name}"
+        if not name.strip():
+            reader.error(value_node, f"{path}.build_args", "names must not be empty")
+        elif name in secret_names:
+            ref = reader.secret(value_node, where)
+            if ref is not None:
+                secret.append((name, ref))
+        elif (value := reader.string(value_node, where)) is not None:
+            plain.append((name, value))
+    return tuple(plain), tuple(secret)
 
 
 def _check_templates(

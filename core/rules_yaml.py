@@ -13,6 +13,8 @@ from collections.abc import Collection, Mapping, Sequence
 
 import yaml
 
+from core.credentials import MIN_SECRET_LENGTH, SecretRef, env_reference
+
 _TAG = "tag:yaml.org,2002:"
 STRINGY_TAGS = frozenset(_TAG + t for t in ("str", "int", "float", "timestamp"))
 _VAR_RE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{")
@@ -165,6 +167,33 @@ class Reader:
             if value is not None:
                 pairs.append((key, value))
         return tuple(pairs)
+
+    def secret(self, node: yaml.Node | None, path: str) -> SecretRef | None:
+        """A worker-side secret: `${NAME}` or `{file: /path}`, kept as a reference, never its
+        value (plans holding it are stored); None when absent or after an error."""
+        if node is None:
+            return None
+        if isinstance(node, yaml.MappingNode):
+            fields = self.mapping(node, path, {"file"}, required=("file",))
+            file = self.string(fields.get("file"), f"{path}.file")
+            if file is not None and not file.startswith("/"):
+                self.error(fields["file"], f"{path}.file", "must be an absolute path")
+                return None
+            return SecretRef(file=file) if file else None
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in STRINGY_TAGS:
+            self.error(node, path, f"expected ${{VARIABLE}} or {{file: /path}}, got {_kind(node)}")
+            return None
+        ref = env_reference(str(node.value))
+        if ref is None:
+            self.error(node, path, "write this secret as ${VARIABLE} (read by the worker when "
+                       "it builds) or {file: /path}: its value must never be stored with builds")
+            return None
+        value = self.environ.get(ref.env or "")
+        if value is not None and len(value) < MIN_SECRET_LENGTH:
+            self.error(node, path, f"the value of {ref.describe()} is shorter than "
+                       f"{MIN_SECRET_LENGTH} characters; use a real secret")
+            return None
+        return ref
 
     def expand(self, value: str, node: yaml.Node, path: str) -> str | None:
         """`value` with ${VAR} taken from the environment; None after recording an error."""

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select
 
+from core.defaults import LOG_CAP_BYTES
 from core.plan import BuildPlan
-from core.status import ALLOWED_TRANSITIONS, BuildStatus
-from records.db import create_schema, iso, make_engine, new_build_id, utcnow
-from records.logs import DEFAULT_LOG_CAP, BuildLogMixin
+from core.status import BuildStatus
+from records.db import Clock, iso, make_engine, new_build_id, utcnow
+from records.logs import BuildLogMixin
+from records.migrate import check
 from records.schema import builds
+from records.transitions import transition
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,8 @@ class BuildRecord:
         """Seconds from start to finish (or until now while running)."""
         if self.started_at is None:
             return None
-        end = self.finished_at or utcnow().replace(tzinfo=None)
-        start = self.started_at
-        if end.tzinfo is None and start.tzinfo is not None:
-            end = end.replace(tzinfo=start.tzinfo)
-        if start.tzinfo is None and end.tzinfo is not None:
-            start = start.replace(tzinfo=end.tzinfo)
-        return max(0.0, (end - start).total_seconds())
+        end = self.finished_at or utcnow()
+        return max(0.0, (end - self.started_at).total_seconds())
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape the API returns."""
@@ -89,18 +87,43 @@ class BuildRecord:
         }
 
 
+@dataclass(frozen=True)
+class BuildFilter:
+    """Which builds a list shows; None means any."""
+
+    repository: str | None = None
+    provider: str | None = None
+    status: str | None = None
+    refs: tuple[str, ...] | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        """`query` narrowed to the builds this filter keeps."""
+        q = query
+        if self.repository is not None:
+            q = q.where(builds.c.repository == self.repository)
+        if self.provider is not None:
+            q = q.where(builds.c.provider == self.provider)
+        if self.status is not None:
+            q = q.where(builds.c.status == self.status)
+        if self.refs is not None:
+            q = q.where(builds.c.ref.in_(self.refs))
+        return q
+
+
 class BuildStore(BuildLogMixin):
     """Reads and writes the system of record through one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine, *, log_cap: int = DEFAULT_LOG_CAP) -> None:
+    def __init__(self, engine: Engine, *, log_cap: int = LOG_CAP_BYTES,
+                 clock: Clock = utcnow) -> None:
         self.engine = engine
         self.log_cap = log_cap
+        self.clock = clock
 
     @classmethod
-    def from_url(cls, url: str, *, log_cap: int = DEFAULT_LOG_CAP) -> BuildStore:
-        """A store on a new engine, with the tables created when missing."""
+    def from_url(cls, url: str, *, log_cap: int = LOG_CAP_BYTES) -> BuildStore:
+        """A store on a new engine; SchemaMismatchError unless the schema is the code's."""
         engine = make_engine(url)
-        create_schema(engine)
+        check(engine)
         return cls(engine, log_cap=log_cap)
 
     # builds -----------------------------------------------------------------------------------
@@ -109,8 +132,8 @@ class BuildStore(BuildLogMixin):
         self, plans: Sequence[BuildPlan], *, delivery_id: str | None = None
     ) -> list[BuildRecord]:
         """Insert one queued build per plan, in one transaction."""
-        now = utcnow()
-        ids = [new_build_id() for _ in plans]
+        now = self.clock()
+        ids = [new_build_id(now) for _ in plans]
         if plans:
             with self.engine.begin() as conn:
                 insert_builds(conn, ids, plans, delivery_id=delivery_id, now=now)
@@ -118,9 +141,8 @@ class BuildStore(BuildLogMixin):
 
     def get_build(self, build_id: str) -> BuildRecord | None:
         """The build with this id, or None."""
-        with self.engine.connect() as conn:
-            row = conn.execute(select(builds).where(builds.c.id == build_id)).mappings().first()
-        return build_from_row(row) if row else None
+        found = self.get_builds([build_id])
+        return found[0] if found else None
 
     def get_builds(self, build_ids: Iterable[str]) -> list[BuildRecord]:
         """The builds with these ids, in the order given (unknown ids are left out)."""
@@ -132,34 +154,20 @@ class BuildStore(BuildLogMixin):
         found = {r["id"]: build_from_row(r) for r in rows}
         return [found[i] for i in wanted if i in found]
 
-    def recent_builds(
-        self,
-        *,
-        limit: int = 50,
-        offset: int = 0,
-        repository: str | None = None,
-        status: str | None = None,
-        ref: str | None = None,
-    ) -> list[BuildRecord]:
-        """Builds newest first, optionally filtered."""
-        query = select(builds).order_by(builds.c.created_at.desc(), builds.c.id.desc())
-        if repository is not None:
-            query = query.where(builds.c.repository == repository)
-        if status is not None:
-            query = query.where(builds.c.status == status)
-        if ref is not None:
-            query = query.where(builds.c.ref == ref)
+    def list_builds(self, where: BuildFilter = BuildFilter(), *, limit: int = 50,
+                    offset: int = 0) -> list[BuildRecord]:
+        """One page of builds, newest first."""
+        query = where.apply(select(builds)).order_by(builds.c.created_at.desc(),
+                                                     builds.c.id.desc())
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
         return [build_from_row(r) for r in rows]
 
-    def builds_with_status(self, statuses: Iterable[BuildStatus]) -> list[BuildRecord]:
-        """Every build currently in one of `statuses`, oldest first."""
-        values = [s.value for s in statuses]
-        query = select(builds).where(builds.c.status.in_(values)).order_by(builds.c.created_at)
+    def count_builds(self, where: BuildFilter = BuildFilter()) -> int:
+        """How many builds the filter keeps (for pagination)."""
+        query = where.apply(select(func.count()).select_from(builds))
         with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        return [build_from_row(r) for r in rows]
+            return int(conn.execute(query).scalar_one())
 
     def set_status(
         self,
@@ -170,40 +178,15 @@ class BuildStore(BuildLogMixin):
         digest: str | None = None,
         superseded_by: str | None = None,
     ) -> bool:
-        """Move a build to `new` if ALLOWED_TRANSITIONS permit it; False (no change) otherwise.
-
-        The check and the write are one conditional UPDATE, so two processes racing to change one
-        build (a worker finishing, a cancel, a lost-worker sweep) cannot both win.
-        """
-        allowed_from = [old.value for old, targets in ALLOWED_TRANSITIONS.items() if new in targets]
-        values: dict[str, Any] = {"status": new.value}
-        now = utcnow()
-        if new is BuildStatus.CLONING:
-            values["started_at"] = now
-            values["heartbeat_at"] = now
-        elif new is BuildStatus.BUILDING:
-            values["building_at"] = now
-        elif new is BuildStatus.PUSHING:
-            values["pushing_at"] = now
-        if new.is_terminal():
-            values["finished_at"] = now
-        if error is not None:
-            values["error"] = error
-        if digest is not None:
-            values["digest"] = digest
-        if superseded_by is not None:
-            values["superseded_by"] = superseded_by
-        statement = (
-            update(builds)
-            .where(builds.c.id == build_id, builds.c.status.in_(allowed_from))
-            .values(**values)
-        )
+        """Move a build to `new` if ALLOWED_TRANSITIONS permit it; False (no change) otherwise."""
         with self.engine.begin() as conn:
-            result = conn.execute(statement)
-        return bool(result.rowcount)
+            moved = transition(conn, new, builds.c.id == build_id, now=self.clock(), error=error,
+                               digest=digest, superseded_by=superseded_by)
+        return moved > 0
 
 
 def build_from_row(row: Any) -> BuildRecord:
+    """The BuildRecord of one `builds` row (the only place rows become records)."""
     return BuildRecord(
         id=row["id"],
         repository=row["repository"],
@@ -237,17 +220,8 @@ def same_rule(plan: BuildPlan) -> list[ColumnElement[bool]]:
 
 def supersede_queued(conn: Connection, plan: BuildPlan, newer_id: str, now: datetime) -> int:
     """Mark queued builds of the same rule and ref as superseded by `newer_id`."""
-    result = conn.execute(
-        update(builds)
-        .where(
-            *same_rule(plan),
-            builds.c.ref == plan.ref,
-            builds.c.status == BuildStatus.QUEUED.value,
-            builds.c.id != newer_id,
-        )
-        .values(status=BuildStatus.SUPERSEDED.value, superseded_by=newer_id, finished_at=now)
-    )
-    return int(result.rowcount)
+    return transition(conn, BuildStatus.SUPERSEDED, *same_rule(plan), builds.c.ref == plan.ref,
+                      builds.c.id != newer_id, now=now, superseded_by=newer_id)
 
 
 def insert_builds(conn: Connection, ids: Sequence[str], plans: Sequence[BuildPlan], *,

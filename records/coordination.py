@@ -15,8 +15,8 @@ from sqlalchemy.orm import aliased
 from core.plan import BuildPlan
 from core.status import RUNNING, BuildStatus
 from records.builds import BuildRecord, BuildStore, build_from_row, same_rule
-from records.db import utcnow
 from records.schema import builds
+from records.transitions import transition
 
 RUNNING_VALUES = [s.value for s in RUNNING]
 HEARTBEAT_STALE_AFTER = timedelta(seconds=30)
@@ -52,7 +52,6 @@ def find_same_commit(store: BuildStore, plan: BuildPlan) -> BuildRecord | None:
 def start_build(store: BuildStore, build_id: str) -> StartResult:
     """queued → cloning, unless another build of the same rule and ref is running."""
     other = aliased(builds)
-    now = utcnow()
     sibling_running = exists().where(
         other.c.repository == builds.c.repository,
         other.c.provider == builds.c.provider,
@@ -61,14 +60,9 @@ def start_build(store: BuildStore, build_id: str) -> StartResult:
         other.c.status.in_(RUNNING_VALUES),
         other.c.id != builds.c.id,
     )
-    statement = (
-        update(builds)
-        .where(builds.c.id == build_id, builds.c.status == BuildStatus.QUEUED.value,
-               ~sibling_running)
-        .values(status=BuildStatus.CLONING.value, started_at=now, heartbeat_at=now)
-    )
     with store.engine.begin() as conn:
-        if conn.execute(statement).rowcount:
+        if transition(conn, BuildStatus.CLONING, builds.c.id == build_id, ~sibling_running,
+                      now=store.clock()):
             return StartResult.STARTED
         status = conn.execute(
             select(builds.c.status).where(builds.c.id == build_id)
@@ -82,7 +76,7 @@ def heartbeat(store: BuildStore, build_id: str) -> BuildStatus | None:
         conn.execute(
             update(builds)
             .where(builds.c.id == build_id, builds.c.status.in_(RUNNING_VALUES))
-            .values(heartbeat_at=utcnow())
+            .values(heartbeat_at=store.clock())
         )
         status = conn.execute(
             select(builds.c.status).where(builds.c.id == build_id)
@@ -93,18 +87,15 @@ def heartbeat(store: BuildStore, build_id: str) -> BuildStatus | None:
 def fail_lost_builds(store: BuildStore, *, stale_after: timedelta = HEARTBEAT_STALE_AFTER,
                      message: str = LOST_MESSAGE) -> list[str]:
     """Mark running builds whose worker stopped sending heartbeats as failed; returns their ids."""
-    cutoff = utcnow() - stale_after
+    cutoff = store.clock() - stale_after
     stale = and_(builds.c.status.in_(RUNNING_VALUES), builds.c.heartbeat_at < cutoff)
     with store.engine.connect() as conn:
         ids = [str(i) for i in conn.execute(select(builds.c.id).where(stale)).scalars()]
     lost = []
     for build_id in ids:
         with store.engine.begin() as conn:
-            changed = conn.execute(
-                update(builds)
-                .where(builds.c.id == build_id, stale)
-                .values(status=BuildStatus.FAILED.value, error=message, finished_at=utcnow())
-            ).rowcount
+            changed = transition(conn, BuildStatus.FAILED, builds.c.id == build_id, stale,
+                                 now=store.clock(), error=message)
         if changed:
             store.append_log(build_id, f"\n{message}\n")
             lost.append(build_id)
@@ -113,7 +104,7 @@ def fail_lost_builds(store: BuildStore, *, stale_after: timedelta = HEARTBEAT_ST
 
 def queued_before(store: BuildStore, *, age: timedelta) -> list[BuildRecord]:
     """Builds still queued that were created more than `age` ago (their job may be lost)."""
-    cutoff = utcnow() - age
+    cutoff = store.clock() - age
     query = (
         select(builds)
         .where(builds.c.status == BuildStatus.QUEUED.value, builds.c.created_at < cutoff)

@@ -4,33 +4,32 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
 
-from records.schema import metadata
+Clock = Callable[[], datetime]
+"""Where the stores get "now" from: `utcnow` in production, a stepping clock in tests."""
 
 
 def utcnow() -> datetime:
-    """The current time in UTC (a function so tests and records agree on one clock)."""
+    """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
 
 
 def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC; SQLite hands back naive datetimes, which we always stored as UTC."""
+    """ISO 8601 in UTC with a Z, as the API shows times (columns are always aware UTC)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def new_build_id() -> str:
+def new_build_id(now: datetime) -> str:
     """A short, URL-safe, unguessable build id that sorts roughly by creation time."""
-    millis = int(utcnow().timestamp() * 1000)
+    millis = int(now.timestamp() * 1000)
     return f"{millis:011x}{secrets.token_hex(4)}"
 
 
@@ -53,14 +52,3 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-
-def create_schema(engine: Engine) -> None:
-    """Create missing tables (idempotent, and safe when several processes start at once)."""
-    try:
-        metadata.create_all(engine)
-    except OperationalError as exc:
-        if "already exists" not in str(exc):
-            raise
-        metadata.create_all(engine)

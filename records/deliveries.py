@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from core.decision import DeliveryOutcome
 from core.plan import BuildPlan
 from records.builds import BuildRecord, BuildStore, insert_builds
-from records.db import iso, new_build_id, utcnow
+from records.db import iso, new_build_id
 from records.schema import deliveries
 
 
@@ -27,7 +28,7 @@ class DeliveryRecord:
     event: str
     repository: str | None
     refs: tuple[str, ...]
-    outcome: str
+    outcome: DeliveryOutcome
     reason: str | None
     build_ids: tuple[str, ...]
     status_code: int
@@ -42,7 +43,7 @@ class DeliveryRecord:
             "event": self.event,
             "repository": self.repository,
             "refs": list(self.refs),
-            "outcome": self.outcome,
+            "outcome": self.outcome.value,
             "reason": self.reason,
             "build_ids": list(self.build_ids),
             "status_code": self.status_code,
@@ -78,7 +79,7 @@ class DeliveryLog:
         event: str,
         repository: str | None,
         refs: Sequence[str],
-        outcome: str,
+        outcome: DeliveryOutcome,
         reason: str | None,
         status_code: int,
         plans: Sequence[BuildPlan] = (),
@@ -89,9 +90,9 @@ class DeliveryLog:
         Returns None when an accepted delivery with the same id exists already (a redelivery):
         the caller answers "duplicate" and nothing is created twice.
         """
-        now = utcnow()
+        now = self.builds.clock()
         key = f"{forge}:{delivery_id}" if accepted and delivery_id else None
-        ids = [new_build_id() for _ in plans]
+        ids = [new_build_id(now) for _ in plans]
         try:
             with self.engine.begin() as conn:
                 result = conn.execute(
@@ -102,7 +103,7 @@ class DeliveryLog:
                         event=event[:64],
                         repository=repository,
                         refs=json.dumps(list(refs)),
-                        outcome=outcome,
+                        outcome=outcome.value,
                         reason=reason,
                         build_ids=json.dumps(ids),
                         status_code=status_code,
@@ -133,7 +134,8 @@ class DeliveryLog:
         """Deliveries newest first; `not_built` keeps those that queued no build."""
         query = select(deliveries).order_by(deliveries.c.id.desc())
         if not_built:
-            query = query.where(deliveries.c.outcome.in_(["ignored", "rejected"]))
+            query = query.where(deliveries.c.outcome.in_(
+                [o.value for o in DeliveryOutcome if o.built_nothing]))
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
         return [delivery_from_row(r) for r in rows]
@@ -147,7 +149,7 @@ def delivery_from_row(row: Any) -> DeliveryRecord:
         event=row["event"],
         repository=row["repository"],
         refs=tuple(json.loads(row["refs"])),
-        outcome=row["outcome"],
+        outcome=DeliveryOutcome(row["outcome"]),
         reason=row["reason"],
         build_ids=tuple(json.loads(row["build_ids"])),
         status_code=row["status_code"],

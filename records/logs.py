@@ -6,7 +6,6 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from records.schema import build_logs, builds
 
-DEFAULT_LOG_CAP = 64 * 1024 * 1024
 TRUNCATION_MARKER = "\n...<log truncated: the build printed more than the log cap>\n"
 
 

@@ -1,4 +1,4 @@
-"""Read-only queries of the status pages that BuildStore lacks (database I/O, no writes).
+"""Read-only queries only the status pages need (database I/O, no writes).
 
 Every function takes the Engine and answers in one SQL statement, so a page costs a fixed
 number of queries however many repositories, rules or builds there are (no N+1).
@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Engine, Select, TextualSelect, func, select, text
+from sqlalchemy import Engine, TextualSelect, func, select, text
 
+from core.decision import DeliveryOutcome
 from core.status import RUNNING, BuildStatus
 from records.builds import BuildRecord, build_from_row
 from records.deliveries import DeliveryRecord, delivery_from_row
@@ -21,29 +20,6 @@ from records.schema import builds, deliveries
 RuleKey = tuple[str, str, int]  # (repository, provider, rule_index)
 PROBES_PER_QUERY = 200  # SQLite allows 500 terms in one compound SELECT
 ACTIVE = (BuildStatus.QUEUED, *sorted(RUNNING))
-
-
-@dataclass(frozen=True)
-class BuildFilter:
-    """The filters of a build list; None means any."""
-
-    repository: str | None = None
-    provider: str | None = None
-    status: str | None = None
-    refs: tuple[str, ...] | None = None
-
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        """`query` narrowed to the builds this filter keeps."""
-        q = query
-        if self.repository is not None:
-            q = q.where(builds.c.repository == self.repository)
-        if self.provider is not None:
-            q = q.where(builds.c.provider == self.provider)
-        if self.status is not None:
-            q = q.where(builds.c.status == self.status)
-        if self.refs is not None:
-            q = q.where(builds.c.ref.in_(self.refs))
-        return q
 
 
 def latest_per_rule(engine: Engine, rules: Iterable[RuleKey]) -> dict[RuleKey, BuildRecord]:
@@ -91,22 +67,6 @@ def active_builds(engine: Engine, *, limit: int = 50) -> list[BuildRecord]:
         return [build_from_row(r) for r in conn.execute(query).mappings().all()]
 
 
-def list_builds(engine: Engine, where: BuildFilter, *, limit: int, offset: int = 0
-                ) -> list[BuildRecord]:
-    """One page of builds, newest first."""
-    query = where.apply(select(builds)).order_by(builds.c.created_at.desc(), builds.c.id.desc())
-    with engine.connect() as conn:
-        rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
-    return [build_from_row(r) for r in rows]
-
-
-def count_builds(engine: Engine, where: BuildFilter) -> int:
-    """How many builds the filter keeps (for pagination)."""
-    query = where.apply(select(func.count()).select_from(builds))
-    with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
-
-
 def recent_refs(engine: Engine, repository: str, *, limit: int = 50) -> list[str]:
     """Refs built recently in a repository, for the ref filter's suggestions."""
     recent = (select(builds.c.ref, builds.c.created_at)
@@ -119,7 +79,7 @@ def recent_refs(engine: Engine, repository: str, *, limit: int = 50) -> list[str
 
 
 def list_deliveries(engine: Engine, *, limit: int, offset: int = 0,
-                    outcome: str | None = None) -> list[DeliveryRecord]:
+                    outcome: DeliveryOutcome | None = None) -> list[DeliveryRecord]:
     """One page of webhook deliveries, newest first, optionally of one outcome."""
     query = select(deliveries).order_by(deliveries.c.id.desc())
     if outcome is not None:
@@ -129,7 +89,7 @@ def list_deliveries(engine: Engine, *, limit: int, offset: int = 0,
     return [delivery_from_row(r) for r in rows]
 
 
-def count_deliveries(engine: Engine, *, outcome: str | None = None) -> int:
+def count_deliveries(engine: Engine, *, outcome: DeliveryOutcome | None = None) -> int:
     """How many deliveries there are (of one outcome)."""
     query = select(func.count()).select_from(deliveries)
     if outcome is not None:
@@ -144,11 +104,3 @@ def superseded_builds(engine: Engine, build_id: str) -> list[BuildRecord]:
              .order_by(builds.c.created_at.desc()).limit(20))
     with engine.connect() as conn:
         return [build_from_row(r) for r in conn.execute(query).mappings().all()]
-
-
-def build_status(engine: Engine, build_id: str) -> str | None:
-    """Just the status of a build (cheap, for polling loops)."""
-    with engine.connect() as conn:
-        value = conn.execute(
-            select(builds.c.status).where(builds.c.id == build_id)).scalar_one_or_none()
-    return None if value is None else str(value)

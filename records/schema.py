@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     Column,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -14,8 +18,35 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, always timezone-aware UTC in Python, whatever the database keeps.
+
+    PostgreSQL keeps `timestamptz`; SQLite keeps text without an offset, which is UTC because
+    only aware datetimes (converted to UTC) are ever written.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes (their zone is unknown); write everything else as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"refusing to store a naive datetime {value!r}: give it a zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """The stored time as an aware UTC datetime."""
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 builds = Table(
     "builds",
@@ -34,12 +65,12 @@ builds = Table(
     Column("plan", Text, nullable=False),  # JSON BuildPlan
     Column("delivery_id", String(128)),
     Column("superseded_by", String(32)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("started_at", DateTime(timezone=True)),
-    Column("finished_at", DateTime(timezone=True)),
-    Column("building_at", DateTime(timezone=True)),
-    Column("pushing_at", DateTime(timezone=True)),
-    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    Column("building_at", UTCDateTime()),
+    Column("pushing_at", UTCDateTime()),
+    Column("heartbeat_at", UTCDateTime()),
     Column("log_size", Integer, nullable=False, default=0),
     Index("ix_builds_created", "created_at"),
     Index("ix_builds_rule_ref", "repository", "rule_index", "ref", "status"),
@@ -71,7 +102,7 @@ deliveries = Table(
     Column("reason", Text),
     Column("build_ids", Text, nullable=False),  # JSON list
     Column("status_code", Integer, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
     UniqueConstraint("dedupe_key", name="uq_delivery_dedupe"),
     Index("ix_deliveries_received", "received_at"),
 )

@@ -16,7 +16,7 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 }
 
 if ! docker info >/dev/null 2>&1; then
-  echo "stack: starting dockerd (no bridge network: see shared/docs/machine.md)"
+  echo "stack: starting dockerd without the default bridge (these machines forbid private-range traffic)"
   nohup dockerd --bridge=none --iptables=false --ip-masq=false >"$VAR/log/dockerd.log" 2>&1 &
   wait_for 60 dockerd docker info
 fi

@@ -28,6 +28,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LOG_CAP_BYTES=settings.log_cap_bytes,
         LS_REMOTE_TIMEOUT=settings.ls_remote_timeout,
         READ_ACCESS=settings.read_access,
+        DOCKER_HOST=settings.docker_host,
+        USERS_TEXT=settings.users,
+        USERS_FILE=settings.users_file,
+        DB_UPGRADE=settings.db_upgrade,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
@@ -37,27 +41,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logger.warning("AUTOBUILD_SECRET_KEY is not set: logins last until this process restarts")
 
     from service import (
+        action_views,
         api,
         auth,
         badges,
-        forms,
+        extensions,
         health,
         janitor,
         metrics,
         openapi,
         pages,
         presentation,
-        state,
+        session_views,
         stream,
         webhooks,
     )
 
-    state.init_app(app)
+    extensions.init_app(app)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(presentation.bp)
     app.register_blueprint(pages.bp)
-    app.register_blueprint(forms.bp)
+    app.register_blueprint(session_views.bp)
+    app.register_blueprint(action_views.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

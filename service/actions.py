@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from flask import current_app
 
+from core.errors import SecretUnavailableError
 from core.events import PushEvent
+from core.matching import match
 from core.plan import TRIGGER_RETRY
-from core.rules import RepositoryConfig, match
+from core.rules import RepositoryConfig
 from core.status import BuildStatus
 from records.builds import BuildRecord
+from service.extensions import build_queue, rules, store
 from service.queueing import enqueue_all
-from service.state import build_queue, rules, store
-from vcs.gitcmd import GitError, auth_env
+from vcs.gitcmd import GitError, credentials_env
 from vcs.remote import RefNotFoundError, resolve_ref
 
 
@@ -43,7 +46,10 @@ def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None
         raise ActionError(422, f"{ref!r} is not a valid branch or tag name")
     timeout = current_app.config["LS_REMOTE_TIMEOUT"]
     try:
-        auth = auth_env(**vars(repo.git_auth)) if repo.git_auth else None
+        auth, _ = credentials_env(repo.git_auth, os.environ)
+    except SecretUnavailableError as exc:
+        raise ActionError(502, f"cannot read {repo.name}'s git credentials here: {exc}") from None
+    try:
         full_ref, commit = resolve_ref(repo.clone_url, ref, timeout=timeout, auth=auth)
     except RefNotFoundError as exc:
         raise ActionError(422, f"{repo.name}: {exc}") from None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from records.builds import BuildFilter
 from service import actions
 from service.actions import ActionError, build_now, find_repository
 from service.auth import actor, check_read_access, require_action
-from service.state import delivery_log, store
+from service.extensions import delivery_log, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE = 200
@@ -28,14 +29,21 @@ def _read_access() -> None:
         check_read_access()
 
 
+@bp.errorhandler(ActionError)
+def _refused(error: ActionError) -> tuple[Response, int]:
+    """Every refused action answers {"error": why} with its status."""
+    return jsonify(error=error.message), error.status
+
+
 @bp.get("/builds")
 def list_builds() -> Response:
     """Builds newest first; filters: repository, status, ref; paging: limit, offset."""
     limit, offset = _page_args()
-    builds = store().recent_builds(
-        limit=limit, offset=offset, repository=request.args.get("repository") or None,
-        status=request.args.get("status") or None, ref=request.args.get("ref") or None,
-    )
+    ref = request.args.get("ref") or None
+    where = BuildFilter(repository=request.args.get("repository") or None,
+                        status=request.args.get("status") or None,
+                        refs=(ref,) if ref is not None else None)
+    builds = store().list_builds(where, limit=limit, offset=offset)
     return jsonify(builds=[b.to_dict() for b in builds])
 
 
@@ -70,11 +78,8 @@ def create_build() -> tuple[Response, int]:
     if rule is not None and (not isinstance(rule, int) or isinstance(rule, bool)):
         return jsonify(error="rule_index must be a whole number"), 400
     provider = data.get("provider")
-    try:
-        repo = find_repository(name, provider if isinstance(provider, str) else None)
-        builds = build_now(repo, ref, rule_index=rule, user=actor())
-    except ActionError as exc:
-        return jsonify(error=exc.message), exc.status
+    repo = find_repository(name, provider if isinstance(provider, str) else None)
+    builds = build_now(repo, ref, rule_index=rule, user=actor())
     return jsonify(builds=[b.to_dict() for b in builds]), 202
 
 
@@ -82,20 +87,14 @@ def create_build() -> tuple[Response, int]:
 @require_action
 def cancel_build(build_id: str) -> tuple[Response, int]:
     """Cancel a queued or running build → 202 BUILD; 409 when it already ended."""
-    try:
-        return jsonify(actions.cancel(build_id, user=actor()).to_dict()), 202
-    except ActionError as exc:
-        return jsonify(error=exc.message), exc.status
+    return jsonify(actions.cancel(build_id, user=actor()).to_dict()), 202
 
 
 @bp.post("/builds/<build_id>/retry")
 @require_action
 def retry_build(build_id: str) -> tuple[Response, int]:
     """Queue a new build of the same commit and rule → 202 {"builds": [BUILD]}."""
-    try:
-        return jsonify(builds=[actions.retry(build_id, user=actor()).to_dict()]), 202
-    except ActionError as exc:
-        return jsonify(error=exc.message), exc.status
+    return jsonify(builds=[actions.retry(build_id, user=actor()).to_dict()]), 202
 
 
 @bp.get("/deliveries")

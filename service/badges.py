@@ -25,7 +25,7 @@ from core.rules import RepositoryConfig
 from core.status import BuildStatus
 from records import stats
 from service.auth import check_read_access
-from service.state import rules, store
+from service.extensions import rules, store
 
 bp = Blueprint("badges", __name__)
 TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")

@@ -8,12 +8,15 @@ import sys
 
 from core.errors import RulesError
 from core.events import BRANCH_PREFIX, TAG_PREFIX
-from core.rules import RuleSet, explain_ref, load_rules_file
+from core.matching import explain_ref
+from core.rules import RuleSet
+from service import db_command
+from service.rules_state import read_rules_file
 
 
 def _load(path: str) -> RuleSet | None:
     try:
-        return load_rules_file(path, environ=os.environ)
+        return read_rules_file(path, environ=os.environ)
     except RulesError as exc:
         print(f"{path}: invalid rules ({len(exc.errors)} problem(s)):", file=sys.stderr)
         for error in exc.errors:
@@ -65,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     explain_parser.add_argument("file")
     explain_parser.add_argument("--repository", required=True)
     explain_parser.add_argument("ref", help="refs/heads/NAME, refs/tags/NAME, or a bare name")
+    db_command.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "db":
+        return db_command.run(args)
     if args.rules_command == "check":
         return check(args.file)
     return explain(args.file, args.repository, args.ref)

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
-from service.state import store
+from service.extensions import store
 
 bp = Blueprint("health", __name__)
 CHECK_TIMEOUT = 2.0
-DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 OK = "ok"
 NOT_USED = "not used"
 
 
-def docker_address(config: Any, environ: Any = os.environ) -> str:
-    """The engine's UNIX socket path (or tcp:// URL): DOCKER_SOCKET, DOCKER_HOST, the default."""
-    configured = config.get("DOCKER_SOCKET")
-    if configured:
-        return str(configured)
-    host = str(environ.get("DOCKER_HOST") or "")
-    if not host:
-        return DEFAULT_DOCKER_SOCKET
-    if host.startswith("unix://"):
-        return host[len("unix://"):]
-    return host
+def docker_address(docker_host: str) -> str:
+    """The engine's UNIX socket path, or its tcp:// URL, from a DOCKER_HOST value."""
+    if docker_host.startswith("unix://"):
+        return docker_host[len("unix://"):]
+    return docker_host
 
 
 def docker_ping(address: str, *, timeout: float = CHECK_TIMEOUT) -> str:
@@ -121,7 +112,7 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
     """Readiness: 200 when database, Redis and Docker answer; 503 naming those that do not."""
-    address = docker_address(current_app.config)
+    address = docker_address(str(current_app.config["DOCKER_HOST"]))
     results = _run_checks({
         "database": _database,
         "redis": _redis,

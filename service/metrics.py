@@ -20,7 +20,7 @@ from flask import Blueprint, Response
 from core.status import RUNNING, TERMINAL, BuildStatus
 from records import stats
 from service.auth import check_read_access
-from service.state import store
+from service.extensions import store
 
 bp = Blueprint("metrics", __name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

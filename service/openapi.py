@@ -6,11 +6,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from core import forges
+from core.decision import DeliveryOutcome
 from core.status import BuildStatus
 
 bp = Blueprint("openapi", __name__)
-FORGES = ["github", "gitlab", "gitea", "bitbucket"]
-OUTCOMES = ["queued", "ignored", "rejected", "ping", "duplicate"]
+FORGES = list(forges.FORGES)
+OUTCOMES = [outcome.value for outcome in DeliveryOutcome]
 
 
 def _ref(name: str) -> dict[str, str]:

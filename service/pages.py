@@ -1,7 +1,8 @@
 """Server-rendered status pages; they read our database only.
 
 Pages: / (dashboard), /repos/<name> (rules, Build now, builds), /builds/<id>, /deliveries.
-The forms that act (login, Build now, cancel, retry) are in service/forms.py.
+Logging in is in service/session_views.py; the forms that act (Build now, cancel, retry)
+are in service/action_views.py.
 Reading works without JavaScript; static/build.js and static/refresh.js only add live updates
 (service/stream.py serves a build's log as Server-Sent Events).
 """
@@ -22,21 +23,22 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from core.decision import DeliveryOutcome
 from core.rules import RepositoryConfig
 from core.status import RUNNING, BuildStatus
 from records import queries
-from records.queries import BuildFilter
+from records.builds import BuildFilter
 from service.auth import (
     read_allowed,
 )
+from service.extensions import delivery_log, rules, rules_holder, store
 from service.presentation import commit_url, phase_of, phases, render_log
-from service.state import delivery_log, rules, rules_holder, store
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 25
 DELIVERY_PAGE_SIZE = 50
 LOG_PAGE_LIMIT = 4 * 1024 * 1024  # characters of log rendered into the page (the tail)
-OUTCOMES = ("queued", "ignored", "rejected", "ping", "duplicate")
+OUTCOMES = tuple(outcome.value for outcome in DeliveryOutcome)
 
 
 @bp.before_request
@@ -44,7 +46,7 @@ def _read_access() -> BaseResponse | None:
     """With AUTOBUILD_READ_ACCESS=login, pages send anonymous readers to the login form."""
     if request.method != "GET" or read_allowed():
         return None
-    return redirect(url_for("forms.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("session.login", next=request.full_path.rstrip("?")))
 
 
 def _engine() -> Any:
@@ -103,7 +105,7 @@ def index() -> str:
         repositories=repositories,
         latest=queries.latest_per_rule(engine, _rule_keys(repositories)),
         active=active,
-        recent=queries.list_builds(engine, BuildFilter(), limit=15),
+        recent=store().list_builds(limit=15),
         not_built=delivery_log().recent_deliveries(limit=10, not_built=True),
         rules_error=rules_holder().error,
         refresh=3 if active else 20,
@@ -123,10 +125,10 @@ def repository(name: str) -> str:
     ref_text = request.args.get("ref", "")
     where = BuildFilter(repository=name, provider=repo.provider if repo else provider,
                         status=status, refs=_ref_filter(ref_text))
-    pager = Pager(_page_number(), PAGE_SIZE, queries.count_builds(engine, where))
+    pager = Pager(_page_number(), PAGE_SIZE, store().count_builds(where))
     if repo is None and pager.total == 0 and not (status or ref_text):
         abort(404)
-    builds = queries.list_builds(engine, where, limit=PAGE_SIZE, offset=pager.offset)
+    builds = store().list_builds(where, limit=PAGE_SIZE, offset=pager.offset)
     latest = queries.latest_per_rule(engine, _rule_keys([repo] if repo else []))
     return render_template(
         "repository.html", name=name, repo=repo, latest=latest, builds=builds, pager=pager,
@@ -162,16 +164,15 @@ def build_page(build_id: str) -> str:
 @bp.get("/deliveries")
 def deliveries() -> str:
     """The webhook delivery log, newest first, filterable by outcome."""
-    outcome = request.args.get("outcome") or None
-    if outcome not in OUTCOMES:
-        outcome = None
+    raw = request.args.get("outcome", "")
+    outcome = DeliveryOutcome(raw) if raw in OUTCOMES else None
     engine = _engine()
     pager = Pager(_page_number(), DELIVERY_PAGE_SIZE,
                   queries.count_deliveries(engine, outcome=outcome))
     records = queries.list_deliveries(engine, limit=DELIVERY_PAGE_SIZE, offset=pager.offset,
                                       outcome=outcome)
     return render_template("deliveries.html", deliveries=records, pager=pager,
-                           outcome=outcome or "", outcomes=OUTCOMES)
+                           outcome=outcome.value if outcome else "", outcomes=OUTCOMES)
 
 
 @bp.errorhandler(404)

@@ -19,13 +19,6 @@ _STEP = re.compile(r"^Step \d+/\d+ : ")
 _ERROR = re.compile(r"^(ERROR:|Build failed while |internal error: |Timed out|The build timed out)")
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -33,10 +26,9 @@ def now() -> datetime:
 @bp.app_template_filter("age")
 def age(value: datetime | None) -> str:
     """'12 s ago', '5 min ago', '3 h ago', '2 d ago'."""
-    moment = aware(value)
-    if moment is None:
+    if value is None:
         return "–"
-    seconds = max(0, int((now() - moment).total_seconds()))
+    seconds = max(0, int((now() - value).total_seconds()))
     if seconds < 60:
         return f"{seconds} s ago"
     if seconds < 3600:
@@ -49,14 +41,12 @@ def age(value: datetime | None) -> str:
 @bp.app_template_filter("utc")
 def utc(value: datetime | None) -> str:
     """'2024-05-01 12:30:05 UTC'."""
-    moment = aware(value)
-    return "–" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return "–" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @bp.app_template_filter("isotime")
 def isotime(value: datetime | None) -> str:
-    moment = aware(value)
-    return "" if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return "" if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @bp.app_template_filter("shortref")
@@ -160,9 +150,9 @@ class Phase:
 
 def phases(build: BuildRecord) -> list[Phase]:
     """Queued, cloning, building, pushing: start and duration of each one reached."""
-    finished = aware(build.finished_at)
-    marks = [("queued", aware(build.created_at)), ("cloning", aware(build.started_at)),
-             ("building", aware(build.building_at)), ("pushing", aware(build.pushing_at))]
+    finished = build.finished_at
+    marks = [("queued", build.created_at), ("cloning", build.started_at),
+             ("building", build.building_at), ("pushing", build.pushing_at)]
     result: list[Phase] = []
     for index, (name, start) in enumerate(marks):
         later = [m for _, m in marks[index + 1:] if m is not None]

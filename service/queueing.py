@@ -9,7 +9,7 @@ from redis import Redis
 from rq import Callback, Queue
 from rq.job import Job, JobStatus
 
-from core.config import QUEUE_NAME
+from core.defaults import QUEUE_NAME
 from records.builds import BuildRecord
 
 logger = logging.getLogger(__name__)

@@ -9,10 +9,21 @@ import time
 from collections.abc import Mapping
 
 from core.errors import RulesError
-from core.rules import RuleSet, load_rules_file
+from core.rules import RuleSet
+from core.rules_load import load_rules
 
 logger = logging.getLogger(__name__)
 CHECK_INTERVAL = 1.0
+
+
+def read_rules_file(path: str, *, environ: Mapping[str, str]) -> RuleSet:
+    """The rule set in the file at `path`; an unreadable file is a RulesError too."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError([f"{path}: cannot read the rules file: {exc}"]) from exc
+    return load_rules(text, environ=environ, filename=path)
 
 
 class RulesHolder:
@@ -24,7 +35,7 @@ class RulesHolder:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._mtime = self._stat()
-        self._rules = load_rules_file(path, environ=environ)  # invalid at startup: fail fast
+        self._rules = read_rules_file(path, environ=environ)  # invalid at startup: fail fast
         self._error: str | None = None
 
     def _stat(self) -> float | None:
@@ -58,7 +69,7 @@ class RulesHolder:
 
     def _reload(self) -> None:
         try:
-            self._rules = load_rules_file(self.path, environ=self.environ)
+            self._rules = read_rules_file(self.path, environ=self.environ)
         except RulesError as exc:
             self._error = str(exc)
             logger.error("rules file %s is invalid; keeping the previous rules:\n%s",

@@ -27,8 +27,8 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from records.builds import BuildRecord, BuildStore
 from service.auth import check_read_access
+from service.extensions import store
 from service.presentation import phase_of
-from service.state import store
 
 bp = Blueprint("stream", __name__)
 POLL_SECONDS = 0.5

@@ -1,9 +1,9 @@
 """The people who may log in to the pages: users from configuration, passwords stored hashed.
 
 Where users come from (all are merged; a later source wins for the same name):
-- AUTOBUILD_USERS="alice:<hash>,bob:<hash>"
-- the file named by AUTOBUILD_USERS_FILE, one `user:hash` a line (blank lines and # comments
-  are skipped)
+- AUTOBUILD_USERS="alice:<hash>,bob:<hash>" (app.config["USERS_TEXT"])
+- the file named by AUTOBUILD_USERS_FILE (app.config["USERS_FILE"]), one `user:hash` a line
+  (blank lines and # comments are skipped); it is read at every login, so edits apply at once
 - app.config["USERS"], a mapping of name to hash (tests)
 
 A hash is werkzeug's (scrypt or pbkdf2, e.g. "scrypt:32768:8:1$salt$hex"); make one with
@@ -13,14 +13,12 @@ A hash is werkzeug's (scrypt or pbkdf2, e.g. "scrypt:32768:8:1$salt$hex"); make 
 Hashes contain ':' and '$' but never ',' so the list splits on ',' and each entry on its first
 ':'. Remember to quote the value in shell files: '$' is special there.
 
-The API token still logs in, as the user "admin" (see service/forms.py login).
+The API token still logs in, as the user "admin" (see service/session_views.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping
 
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -46,10 +44,9 @@ def parse_users(text: str, *, separator: str = ",") -> dict[str, str]:
     return users
 
 
-def load_users(environ: Mapping[str, str]) -> dict[str, str]:
-    """Users from AUTOBUILD_USERS and AUTOBUILD_USERS_FILE."""
-    users = parse_users(environ.get("AUTOBUILD_USERS", ""))
-    path = environ.get("AUTOBUILD_USERS_FILE", "").strip()
+def load_users(text: str, path: str) -> dict[str, str]:
+    """Users from AUTOBUILD_USERS's `text` and the file at `path` (when set)."""
+    users = parse_users(text)
     if path:
         try:
             with open(path, encoding="utf-8") as handle:
@@ -61,7 +58,8 @@ def load_users(environ: Mapping[str, str]) -> dict[str, str]:
 
 def configured_users() -> dict[str, str]:
     """Every user of the current app (read afresh, so edits apply without a restart)."""
-    users = load_users(os.environ)
+    config = current_app.config
+    users = load_users(str(config.get("USERS_TEXT") or ""), str(config.get("USERS_FILE") or ""))
     users.update(current_app.config.get("USERS") or {})
     return users
 

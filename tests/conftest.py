@@ -93,6 +93,7 @@ def app_factory(tmp_path: Path, queue: RecordingQueue, write_rules: Callable[[st
             "API_TOKEN": API_TOKEN,
             "SECRET_KEY": "test-secret-key",
             "REDIS_URL": "redis://127.0.0.1:1/0",
+            "DB_UPGRADE": "auto",
         }
         settings.update(config)
         return create_app(settings)

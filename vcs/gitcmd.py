@@ -6,9 +6,12 @@ import base64
 import os
 import re
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 
 import git
+
+from core.credentials import GitAuth, resolve_secret
 
 # Applied to every git command we run: never run repository hooks, never allow ext:: or fd::.
 SAFE_CONFIG = (
@@ -58,6 +61,21 @@ def auth_env(*, username: str = "git", token: str | None = None,
         env["GIT_SSH_COMMAND"] = (f"ssh -i {shlex.quote(ssh_key_file)} -oIdentitiesOnly=yes "
                                   "-oBatchMode=yes -oStrictHostKeyChecking=accept-new")
     return env
+
+
+def credentials_env(auth: GitAuth | None, environ: Mapping[str, str]
+                    ) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(git environment, strings to mask) for a repository's git_auth, resolving its token
+    from `environ` or its file; raises SecretUnavailableError naming what is missing."""
+    if auth is None:
+        return {}, ()
+    token = None
+    if auth.token is not None:
+        token = resolve_secret(auth.token, environ=environ, what="git_auth.token",
+                               read_file=lambda path: Path(path).read_text())
+    env = auth_env(username=auth.username, token=token, ssh_key_file=auth.ssh_key_file)
+    header = env.get("GIT_CONFIG_VALUE_0", "").rpartition(" ")[2]
+    return env, tuple(value for value in (token, header) if value)
 
 
 def check_clone_url(url: str) -> None:

@@ -10,9 +10,12 @@ import threading
 from redis import Redis
 from rq import Queue, Worker
 
-from core.config import QUEUE_NAME, Settings, settings_from_env
+from core.config import Settings, settings_from_env
+from core.defaults import QUEUE_NAME
 from records.builds import BuildStore
 from records.coordination import fail_lost_builds
+from records.db import make_engine
+from records.migrate import MigrationError, prepare
 
 logger = logging.getLogger("workers")
 SWEEP_INTERVAL = 10.0
@@ -39,6 +42,14 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = settings_from_env(os.environ, base_dir=os.getcwd())
+    engine = make_engine(settings.database_url)
+    try:
+        prepare(engine, mode=settings.db_upgrade)
+    except MigrationError as exc:
+        logger.error("%s", exc)
+        raise SystemExit(1) from None
+    finally:
+        engine.dispose()
     threading.Thread(target=sweep_lost_builds, args=(settings,), name="lost-build-sweeper",
                      daemon=True).start()
     redis = Redis.from_url(settings.redis_url)

@@ -1,54 +1,71 @@
-"""Registry credentials and secrets to mask for a build, read from the rules file (file I/O)."""
+"""The secrets one build uses, resolved on the worker from the plan's references (env/file I/O).
+
+The plan names each secret (`${NAME}` or a file) and the worker reads the values from its own
+environment when the build starts; the masks for the build log are exactly those values.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from core.errors import RulesError
+from core.credentials import SecretRef, resolve_secret
+from core.errors import BuildError, SecretUnavailableError
 from core.plan import BuildPlan
-from core.rules import load_rules_file
-from vcs.gitcmd import auth_env
+from vcs.gitcmd import credentials_env
 
-logger = logging.getLogger(__name__)
+SECRET_LOOKING_NAMES = ("TOKEN", "PASSWORD", "SECRET", "KEY")
+"""Plain build arguments whose names contain one of these are masked in logs too."""
+
+
+class CredentialError(BuildError):
+    """A secret the build needs is not available on this worker."""
+
+    phase = "reading credentials"
 
 
 @dataclass(frozen=True)
 class BuildSecrets:
-    """Push credentials (None: the worker's Docker config, as docker-py reads it) and masks."""
+    """Push credentials (None: the worker's Docker config), git's environment, secret build
+    arguments, and every value to mask in the log."""
 
-    auth_config: dict[str, str] | None = None
-    masked: tuple[str, ...] = field(default_factory=tuple)
+    auth_config: dict[str, str] | None = field(default=None, repr=False)
+    masked: tuple[str, ...] = field(default=(), repr=False)
     git_env: dict[str, str] = field(default_factory=dict, repr=False)
+    build_args: dict[str, str] = field(default_factory=dict, repr=False)
 
 
-def secrets_for(rules_path: str, plan: BuildPlan) -> BuildSecrets:
-    """The repository's registry_auth and every secret of its entry, from the current rules."""
+def _read(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _resolve(ref: SecretRef, environ: Mapping[str, str], what: str) -> str:
+    return resolve_secret(ref, environ=environ, read_file=_read, what=what)
+
+
+def resolve_credentials(plan: BuildPlan, environ: Mapping[str, str]) -> BuildSecrets:
+    """Every secret `plan` names, read from `environ` (or files); CredentialError naming the
+    first one that is missing, never its value."""
     try:
-        ruleset = load_rules_file(rules_path, environ=os.environ)
-    except RulesError as exc:
-        logger.warning("cannot read credentials from %s: %s", rules_path, exc)
-        return BuildSecrets()
-    repo = ruleset.find(plan.provider, plan.repository)
-    if repo is None:
-        return BuildSecrets()
-    masked = list(repo.secrets)
-    auth = None
-    if repo.registry_auth is not None:
-        auth = {"username": repo.registry_auth.username,
-                "password": repo.registry_auth.password}
-        masked.append(repo.registry_auth.password)
-    masked.extend(value for key, value in plan.build_args
-                  if key in plan.secret_build_args or _looks_secret(key))
-    git = {}
-    if repo.git_auth is not None:
-        git = auth_env(**vars(repo.git_auth))
-        header = git.get("GIT_CONFIG_VALUE_0", "")
-        masked.extend(v for v in (repo.git_auth.token, header.rpartition(" ")[2]) if v)
-    return BuildSecrets(auth_config=auth, masked=tuple(masked), git_env=git)
+        auth = None
+        masked: list[str] = []
+        if plan.registry_auth is not None:
+            password = _resolve(plan.registry_auth.password, environ, "registry_auth.password")
+            auth = {"username": plan.registry_auth.username, "password": password}
+            masked.append(password)
+        git_env, git_masks = credentials_env(plan.git_auth, environ)
+        masked.extend(git_masks)
+        build_args = {name: _resolve(ref, environ, f"secret build argument {name}")
+                      for name, ref in plan.secret_build_args}
+    except SecretUnavailableError as exc:
+        raise CredentialError(str(exc)) from None
+    masked.extend(build_args.values())
+    masked.extend(value for key, value in plan.build_args if _looks_secret(key))
+    return BuildSecrets(auth_config=auth, masked=tuple(masked), git_env=git_env,
+                        build_args=build_args)
 
 
 def _looks_secret(name: str) -> bool:
     upper = name.upper()
-    return any(word in upper for word in ("TOKEN", "PASSWORD", "SECRET", "KEY"))
+    return any(word in upper for word in SECRET_LOOKING_NAMES)

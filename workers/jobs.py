@@ -26,10 +26,10 @@ def run_build(build_id: str) -> str:
     """Entry point RQ calls (by dotted path) for one queued build; returns its final status."""
     settings = _settings()
     store = BuildStore.from_url(settings.database_url, log_cap=settings.log_cap_bytes)
-    client = docker.APIClient(base_url=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
-                              version="auto", timeout=300)
+    client = docker.APIClient(base_url=settings.docker_host, version="auto", timeout=300)
     try:
-        return execute_build(build_id, store=store, settings=settings, docker_api=client).value
+        return execute_build(build_id, store=store, settings=settings, docker_api=client,
+                             environ=os.environ).value
     finally:
         client.close()
         store.engine.dispose()

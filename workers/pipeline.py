@@ -8,7 +8,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from records.builds import BuildRecord, BuildStore
 from records.coordination import StartResult, start_build
 from workers.buildlog import BuildLog
 from workers.checkout import MirrorCheckout
-from workers.credentials import BuildSecrets, secrets_for
+from workers.credentials import BuildSecrets, CredentialError, resolve_credentials
 from workers.hooks import Hooks, NoHooks, hook_environment
 from workers.images import DockerImages, split_reference
 from workers.labels import oci_labels
@@ -76,7 +76,8 @@ def sweep_workspaces(store: BuildStore, workspace: Path) -> None:
 
 
 def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docker_api: Any,
-                  stop: Callable[[], None] | None = None) -> BuildStatus:
+                  environ: Mapping[str, str], stop: Callable[[], None] | None = None
+                  ) -> BuildStatus:
     """Run one build to its end, recording each transition; returns the final status."""
     build = store.get_build(build_id)
     if build is None:
@@ -89,7 +90,12 @@ def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docke
         current = store.get_build(build_id)
         logger.info("build %s is %s; not starting it", build_id, current and current.status)
         return current.status if current else BuildStatus.FAILED
-    secrets = secrets_for(settings.rules_path, build.plan)
+    try:
+        secrets = resolve_credentials(build.plan, environ)
+    except CredentialError as exc:
+        BuildLog(store, build_id)(f"\nBuild failed while {exc.phase}: {exc.user_message}\n")
+        store.set_status(build_id, BuildStatus.FAILED, error=exc.user_message)
+        return BuildStatus.FAILED
     log = BuildLog(store, build_id, secrets=secrets.masked)
     watchdog = Watchdog(store, build_id, timeout=build.plan.timeout, log=log,
                         stop=stop or kill_this_process)
@@ -146,7 +152,7 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
             cache_from = [plan.tags[0]]
         image_id = images.build(
             context_dir=context_dir, dockerfile=dockerfile, tag=plan.tags[0],
-            buildargs=dict(plan.build_args), target=plan.target,
+            buildargs=dict(plan.build_args) | secrets.build_args, target=plan.target,
             labels=oci_labels(plan, revision=revision), pull=plan.pull, nocache=not plan.cache,
             cache_from=cache_from,
         )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import ModuleType
+from typing import Any
 
+from core.envelope import Envelope, open_envelope
 from core.errors import PayloadError
 from core.events import Ignored, ParseResult
 from core.forges import bitbucket_cloud, bitbucket_server, common
@@ -19,16 +21,20 @@ _SERVER_KEYS = (bitbucket_server.PUSH_EVENT, bitbucket_server.PING_EVENT)
 _SERVER_PREFIXES = ("mirror:", "pr:")
 
 
-def event_name(headers: Mapping[str, str]) -> str:
+def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
+    """The delivery decoded once (both Bitbucket flavours send JSON only)."""
+    return open_envelope(headers, body, form_bodies=False)
+
+
+def event_name(delivery: Envelope) -> str:
     """The X-Event-Key header, e.g. "repo:push" or "repo:refs_changed"; "" when absent."""
-    return common.header(headers, EVENT_HEADER)
+    return delivery.header(EVENT_HEADER)
 
 
-def delivery_id(headers: Mapping[str, str]) -> str:
+def delivery_id(delivery: Envelope) -> str:
     """Cloud's X-Request-UUID, else Server's X-Request-Id; "" when absent."""
-    return common.first_header(
-        headers, bitbucket_cloud.DELIVERY_HEADER, bitbucket_server.DELIVERY_HEADER
-    )
+    return delivery.first_header(bitbucket_cloud.DELIVERY_HEADER,
+                                 bitbucket_server.DELIVERY_HEADER)
 
 
 def variant(event: str) -> ModuleType | None:
@@ -40,35 +46,39 @@ def variant(event: str) -> ModuleType | None:
     return None
 
 
-def repository_name(headers: Mapping[str, str], body: bytes) -> str | None:
+def repository_name(delivery: Envelope) -> str | None:
     """Cloud's "workspace/slug" or Server's "PROJECT_KEY/slug"; None when none is named."""
-    module = variant(event_name(headers))
-    if module is bitbucket_cloud:
-        return bitbucket_cloud.repository_name(headers, body)
-    if module is bitbucket_server:
-        return bitbucket_server.repository_name(headers, body)
-    return _any_name(body)
+    module = variant(event_name(delivery))
+    if module is None:
+        return _any_name(delivery)
+    name: str | None = module.repository_name(delivery)
+    return name
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> ParseResult:
+def parse(delivery: Envelope) -> ParseResult:
     """The canonical result of one Bitbucket Cloud or Server delivery."""
-    event = event_name(headers)
+    event = event_name(delivery)
     module = variant(event)
-    if module is bitbucket_cloud:
-        return bitbucket_cloud.parse(headers, body)
-    if module is bitbucket_server:
-        return bitbucket_server.parse(headers, body)
-    repository = _any_name(body)
+    if module is not None:
+        result: ParseResult = module.parse(delivery)
+        return result
     reason = f"unsupported event {event}" if event else f"missing {EVENT_HEADER} header"
-    return Ignored(PROVIDER, event, reason, repository=repository)
+    return Ignored(PROVIDER, event, reason, repository=_any_name(delivery))
 
 
-def _any_name(body: bytes) -> str | None:
+def _cloud_name(payload: Mapping[str, Any]) -> str | None:
+    return common.full_name(payload, required=False)
+
+
+def _server_name(payload: Mapping[str, Any]) -> str | None:
+    return bitbucket_server.project_slug(payload, required=False)
+
+
+def _any_name(delivery: Envelope) -> str | None:
     """The repository name in either the Cloud or the Server shape, if the body has one."""
-    common.load_json(body)
-    for reader in (bitbucket_cloud.repository_name, bitbucket_server.repository_name):
+    for read in (_cloud_name, _server_name):
         try:
-            found = reader({}, body)
+            found = read(delivery.data)
         except PayloadError:
             continue
         if found:

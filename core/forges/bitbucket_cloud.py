@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.envelope import Envelope
 from core.errors import PayloadError
 from core.events import Ignored, ParseResult, PushEvent, RefKind, full_ref
 from core.forges import common
@@ -22,26 +23,25 @@ PUSH_EVENT = "repo:push"
 _KINDS = {"branch": RefKind.BRANCH, "tag": RefKind.TAG, "annotated_tag": RefKind.TAG}
 
 
-def event_name(headers: Mapping[str, str]) -> str:
+def event_name(delivery: Envelope) -> str:
     """The X-Event-Key header, e.g. "repo:push"; "" when absent."""
-    return common.header(headers, EVENT_HEADER)
+    return delivery.header(EVENT_HEADER)
 
 
-def delivery_id(headers: Mapping[str, str]) -> str:
+def delivery_id(delivery: Envelope) -> str:
     """The X-Request-UUID header; "" when absent."""
-    return common.header(headers, DELIVERY_HEADER)
+    return delivery.header(DELIVERY_HEADER)
 
 
-def repository_name(headers: Mapping[str, str], body: bytes) -> str | None:
+def repository_name(delivery: Envelope) -> str | None:
     """`repository.full_name` ("workspace/slug"); None when a non-push payload names none."""
-    payload = common.load_json(body)
-    return common.full_name(payload, required=event_name(headers) == PUSH_EVENT)
+    return common.full_name(delivery.data, required=event_name(delivery) == PUSH_EVENT)
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> ParseResult:
+def parse(delivery: Envelope) -> ParseResult:
     """The canonical result of one Bitbucket Cloud delivery."""
-    event = event_name(headers)
-    payload = common.load_json(body)
+    event = event_name(delivery)
+    payload = delivery.data
     if event != PUSH_EVENT:
         try:
             repository = common.full_name(payload, required=False)
@@ -60,9 +60,8 @@ def parse(headers: Mapping[str, str], body: bytes) -> ParseResult:
     pusher = common.plain_text(
         actor.get("nickname"), actor.get("username"), actor.get("display_name")
     )
-    delivery = delivery_id(headers)
     return [
-        _change_event(change, f"push.changes[{i}]", repository, pusher, delivery)
+        _change_event(change, f"push.changes[{i}]", repository, pusher, delivery_id(delivery))
         for i, change in enumerate(changes)
     ]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.envelope import Envelope
 from core.errors import PayloadError
 from core.events import Ignored, ParseResult, Ping, PushEvent
 from core.forges import common
@@ -24,20 +25,24 @@ PING_EVENT = "diagnostics:ping"
 _CHANGE_TYPES = ("ADD", "UPDATE", "DELETE")
 
 
-def event_name(headers: Mapping[str, str]) -> str:
+def event_name(delivery: Envelope) -> str:
     """The X-Event-Key header, e.g. "repo:refs_changed"; "" when absent."""
-    return common.header(headers, EVENT_HEADER)
+    return delivery.header(EVENT_HEADER)
 
 
-def delivery_id(headers: Mapping[str, str]) -> str:
+def delivery_id(delivery: Envelope) -> str:
     """The X-Request-Id header; "" when absent."""
-    return common.header(headers, DELIVERY_HEADER)
+    return delivery.header(DELIVERY_HEADER)
 
 
-def repository_name(headers: Mapping[str, str], body: bytes) -> str | None:
+def repository_name(delivery: Envelope) -> str | None:
     """The name "PROJECT_KEY/slug"; None when a non-push payload (such as the ping) names none."""
-    payload = common.load_json(body)
-    if payload.get("repository") is None and event_name(headers) != PUSH_EVENT:
+    return project_slug(delivery.data, required=event_name(delivery) == PUSH_EVENT)
+
+
+def project_slug(payload: Mapping[str, Any], *, required: bool = True) -> str | None:
+    """"PROJECT_KEY/slug" of `repository`; None when absent and not required."""
+    if payload.get("repository") is None and not required:
         return None
     return _project_slug(payload)
 
@@ -50,13 +55,13 @@ def _project_slug(payload: Mapping[str, Any]) -> str:
     return f"{key}/{common.name(repository.get('slug'), 'repository.slug')}"
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> ParseResult:
+def parse(delivery: Envelope) -> ParseResult:
     """The canonical result of one Bitbucket Server delivery."""
-    event = event_name(headers)
-    payload = common.load_json(body)
+    event = event_name(delivery)
+    payload = delivery.data
     if event != PUSH_EVENT:
         try:
-            repository = repository_name({}, body)
+            repository = project_slug(payload, required=False)
         except PayloadError:
             repository = None
         if event == PING_EVENT:
@@ -77,7 +82,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> ParseResult:
         "provider": PROVIDER,
         "repository": repository,
         "pusher": pusher,
-        "delivery_id": delivery_id(headers),
+        "delivery_id": delivery_id(delivery),
     }
     return [
         _change_event(change, f"changes[{i}]", to_commit if single else {}, context)

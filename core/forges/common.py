@@ -1,18 +1,13 @@
-"""Helpers every forge adapter shares: headers, body decoding, field checks (no I/O)."""
+"""Helpers every forge adapter shares: header lookups and payload field checks (no I/O)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 from core.errors import PayloadError
 from core.events import ZERO_SHA
-
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-"""GitHub and Gitea can deliver the JSON as a `payload=` field of a form body."""
 
 _SHA_RE = re.compile(r"[0-9a-fA-F]{40}", re.ASCII)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -40,32 +35,6 @@ def first_header(headers: Mapping[str, str], *names: str) -> str:
         if value:
             return value
     return ""
-
-
-def load_json(body: bytes | str) -> dict[str, Any]:
-    """The JSON object in `body`, or PayloadError when it is not JSON or not an object."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
-        raise PayloadError(f"body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError(f"body is not a JSON object but a JSON {type(data).__name__}")
-    return data
-
-
-def load_payload(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
-    """The JSON object of a JSON body or of the `payload` field of a form-encoded body."""
-    media_type = header(headers, "Content-Type").split(";", 1)[0].strip().lower()
-    if media_type != FORM_CONTENT_TYPE:
-        return load_json(body)
-    try:
-        fields = parse_qs(body.decode("ascii"), strict_parsing=False, errors="strict")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError(f"form body is not valid: {exc}") from None
-    values = fields.get("payload", [])
-    if len(values) != 1:
-        raise PayloadError("form body must have exactly one payload field")
-    return load_json(values[0])
 
 
 def obj(value: object, where: str) -> dict[str, Any]:

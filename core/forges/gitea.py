@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core.envelope import Envelope, open_envelope
 from core.errors import PayloadError
 from core.events import Ignored, ParseResult
 from core.forges import common, github
@@ -29,32 +30,34 @@ MAX_LISTED_COMMITS = 5
 """Gitea's default FEED_MAX_COMMIT_NUM: a list this long may be truncated."""
 
 
-def event_name(headers: Mapping[str, str]) -> str:
+def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
+    """The delivery decoded once: a JSON body, or a form whose `payload` field is the JSON."""
+    return open_envelope(headers, body, form_bodies=True)
+
+
+def event_name(delivery: Envelope) -> str:
     """X-Gitea-Event (else the Forgejo, Gogs or GitHub one), e.g. "push"; "" when absent."""
-    return common.first_header(headers, *EVENT_HEADERS)
+    return delivery.first_header(*EVENT_HEADERS)
 
 
-def delivery_id(headers: Mapping[str, str]) -> str:
+def delivery_id(delivery: Envelope) -> str:
     """X-Gitea-Delivery (else the Forgejo, Gogs or GitHub one); "" when absent."""
-    return common.first_header(headers, *DELIVERY_HEADERS)
+    return delivery.first_header(*DELIVERY_HEADERS)
 
 
-def repository_name(headers: Mapping[str, str], body: bytes) -> str | None:
+def repository_name(delivery: Envelope) -> str | None:
     """`repository.full_name`; None when a non-push payload names no repository."""
-    payload = common.load_payload(headers, body)
-    return common.full_name(payload, required=event_name(headers) == "push")
+    return common.full_name(delivery.data, required=event_name(delivery) == "push")
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> ParseResult:
+def parse(delivery: Envelope) -> ParseResult:
     """The canonical result of one Gitea delivery."""
-    event = event_name(headers)
-    payload = common.load_payload(headers, body)
+    event = event_name(delivery)
+    payload = delivery.data
     if event == "push":
-        delivery = delivery_id(headers)
         return [
-            github.push_event(
-                payload, provider=PROVIDER, delivery=delivery, max_listed=MAX_LISTED_COMMITS
-            )
+            github.push_event(payload, provider=PROVIDER, delivery=delivery_id(delivery),
+                              max_listed=MAX_LISTED_COMMITS)
         ]
     try:
         repository = common.full_name(payload, required=False)

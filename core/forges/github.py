@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.envelope import Envelope, open_envelope
 from core.errors import PayloadError
 from core.events import Ignored, ParseResult, Ping, PushEvent, RefKind, full_ref
 from core.forges import common
@@ -29,28 +30,32 @@ _REF_EVENTS = {"create", "delete"}
 _REF_TYPES = {"branch": RefKind.BRANCH, "tag": RefKind.TAG}
 
 
-def event_name(headers: Mapping[str, str]) -> str:
+def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
+    """The delivery decoded once: a JSON body, or a form whose `payload` field is the JSON."""
+    return open_envelope(headers, body, form_bodies=True)
+
+
+def event_name(delivery: Envelope) -> str:
     """The X-GitHub-Event header, e.g. "push"; "" when absent."""
-    return common.header(headers, EVENT_HEADER)
+    return delivery.header(EVENT_HEADER)
 
 
-def delivery_id(headers: Mapping[str, str]) -> str:
+def delivery_id(delivery: Envelope) -> str:
     """The X-GitHub-Delivery GUID (kept across redeliveries); "" when absent."""
-    return common.header(headers, DELIVERY_HEADER)
+    return delivery.header(DELIVERY_HEADER)
 
 
-def repository_name(headers: Mapping[str, str], body: bytes) -> str | None:
+def repository_name(delivery: Envelope) -> str | None:
     """`repository.full_name`; None when the payload names no repository (organisation ping)."""
-    payload = common.load_payload(headers, body)
-    return common.full_name(payload, required=event_name(headers) == "push")
+    return common.full_name(delivery.data, required=event_name(delivery) == "push")
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> ParseResult:
+def parse(delivery: Envelope) -> ParseResult:
     """The canonical result of one GitHub delivery."""
-    event = event_name(headers)
-    payload = common.load_payload(headers, body)
+    event = event_name(delivery)
+    payload = delivery.data
     if event == "push":
-        return [push_event(payload, provider=PROVIDER, delivery=delivery_id(headers))]
+        return [push_event(payload, provider=PROVIDER, delivery=delivery_id(delivery))]
     repository = _best_effort_name(payload)
     if event == "ping":
         return Ping(PROVIDER, repository=repository)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.envelope import Envelope, open_envelope
 from core.errors import PayloadError
 from core.events import Ignored, ParseResult, PushEvent
 from core.forges import common
@@ -27,37 +28,46 @@ PUSH_HOOKS = {"Push Hook": "push", "Tag Push Hook": "tag_push"}
 """X-Gitlab-Event values we build on, with the object_kind each carries."""
 
 
-def event_name(headers: Mapping[str, str]) -> str:
+def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
+    """The delivery decoded once (GitLab sends JSON only)."""
+    return open_envelope(headers, body, form_bodies=False)
+
+
+def event_name(delivery: Envelope) -> str:
     """The X-Gitlab-Event header, e.g. "Push Hook"; "" when absent."""
-    return common.header(headers, EVENT_HEADER)
+    return delivery.header(EVENT_HEADER)
 
 
-def delivery_id(headers: Mapping[str, str]) -> str:
+def delivery_id(delivery: Envelope) -> str:
     """X-Gitlab-Event-UUID, else Idempotency-Key, else X-Gitlab-Webhook-UUID; "" when absent."""
-    return common.first_header(headers, *DELIVERY_HEADERS)
+    return delivery.first_header(*DELIVERY_HEADERS)
 
 
-def repository_name(headers: Mapping[str, str], body: bytes) -> str | None:
+def repository_name(delivery: Envelope) -> str | None:
     """`project.path_with_namespace`; None when a non-push payload has no project."""
-    payload = common.load_json(body)
+    return _project_name(delivery.data, required=event_name(delivery) in PUSH_HOOKS)
+
+
+def _project_name(payload: Mapping[str, Any], *, required: bool) -> str | None:
+    """`project.path_with_namespace`, None when there is no project and none is required."""
     project = payload.get("project")
-    if project is None and event_name(headers) not in PUSH_HOOKS:
+    if project is None and not required:
         return None
     where = "project.path_with_namespace"
     return common.name(common.obj(project, "project").get("path_with_namespace"), where)
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> ParseResult:
+def parse(delivery: Envelope) -> ParseResult:
     """The canonical result of one GitLab delivery."""
-    event = event_name(headers)
-    payload = common.load_json(body)
+    event = event_name(delivery)
+    payload = delivery.data
     if event in PUSH_HOOKS:
         kind = payload.get("object_kind")
         if kind != PUSH_HOOKS[event]:
             raise PayloadError(f"object_kind {kind!r} does not match {EVENT_HEADER} {event!r}")
-        return [_push_event(payload, delivery_id(headers))]
+        return [_push_event(payload, delivery_id(delivery))]
     try:
-        repository = repository_name({}, body)
+        repository = _project_name(payload, required=False)
     except PayloadError:
         repository = None
     if event == "System Hook":

@@ -1,18 +1,18 @@
-"""The shared webhook payload corpus: manifest rows and exact body bytes."""
+"""The webhook payload corpus in tests/samples/webhooks: manifest rows and exact body bytes.
+
+The corpus is a byte-exact copy of real deliveries (see its README.md for provenance): HMAC
+vectors are over those bytes, so the files are never reformatted.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-FIXTURES_DIR = Path(
-    os.environ.get("AUTOBUILD_FIXTURES_DIR")
-    or Path(__file__).resolve().parents[3] / "shared/fixtures/webhooks"
-)
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "samples" / "webhooks"
 
 FORGE_OF_PROVIDER = {
     "github": "github",

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.envelope import Envelope
 from core.errors import PayloadError
 from core.events import ZERO_SHA, Ignored, ParseResult, Ping, PushEvent
-from core.forges import FORGES, bitbucket, get_forge, gitea, github, gitlab
+from core.forges import FORGES, ForgeAdapter, bitbucket, get_forge, gitea, github, gitlab
 from tests.core.fixtures import Fixture, fixture, manifest
 
 ROWS = [pytest.param(row, id=row.file) for row in manifest()]
@@ -84,6 +85,21 @@ def push_rows(*providers: str) -> list[Any]:
     ]
 
 
+def parsed(forge: ForgeAdapter, headers: dict[str, str], body: bytes) -> ParseResult:
+    """What `forge` makes of one delivery, read as the webhook view reads it."""
+    return forge.parse(forge.envelope(headers, body))
+
+
+def named(forge: ForgeAdapter, headers: dict[str, str], body: bytes) -> str | None:
+    """The repository `forge` finds in one delivery."""
+    return forge.repository_name(forge.envelope(headers, body))
+
+
+def headers_only(forge: ForgeAdapter, headers: dict[str, str]) -> Envelope:
+    """An envelope of `headers` with an empty JSON object as the body."""
+    return forge.envelope(headers, b"{}")
+
+
 def mutated(row: Fixture, **changes: Any) -> bytes:
     """The body of `row` with top-level keys replaced (a value of ... deletes the key)."""
     data = json.loads(row.body)
@@ -103,7 +119,7 @@ def test_parse_manifest_row(row: Fixture) -> None:
     forge = get_forge(row.forge)
     assert forge is not None
     headers = headers_for(row)
-    result = forge.parse(headers, row.body)
+    result = parsed(forge, headers, row.body)
     kind = row.entry["kind"]
     repository = expected_repository(row)
     if kind == "ping":
@@ -156,7 +172,7 @@ def assert_push_events(row: Fixture, events: list[PushEvent], repository: str | 
 def test_repository_name_of_manifest_row(row: Fixture) -> None:
     forge = get_forge(row.forge)
     assert forge is not None
-    assert forge.repository_name(headers_for(row), row.body) == expected_repository(row)
+    assert named(forge, headers_for(row), row.body) == expected_repository(row)
 
 
 @pytest.mark.parametrize(
@@ -175,16 +191,16 @@ def test_repository_name_of_manifest_row(row: Fixture) -> None:
 def test_repository_name_format(file: str, name: str | None) -> None:
     row = fixture(file)
     forge = FORGES[row.forge]
-    assert forge.repository_name(headers_for(row), row.body) == name
+    assert named(forge, headers_for(row), row.body) == name
 
 
 @pytest.mark.parametrize("row", ROWS)
 def test_event_and_delivery_headers_are_case_insensitive(row: Fixture) -> None:
     forge = FORGES[row.forge]
     lower = {k.lower(): v for k, v in headers_for(row).items()}
-    assert forge.event_name(lower) == row.entry["event_header_value"]
-    assert forge.delivery_id(lower) == DELIVERY
-    assert forge.parse(lower, row.body) == forge.parse(headers_for(row), row.body)
+    assert forge.event_name(headers_only(forge, lower)) == row.entry["event_header_value"]
+    assert forge.delivery_id(headers_only(forge, lower)) == DELIVERY
+    assert parsed(forge, lower, row.body) == parsed(forge, headers_for(row), row.body)
 
 
 def test_forge_registry() -> None:
@@ -203,8 +219,8 @@ GITHUB_ROWS = [pytest.param(row, id=row.file) for row in manifest() if row.provi
 def test_github_form_encoded_body_parses_like_json(row: Fixture) -> None:
     form = b"payload=" + quote_plus(row.body.decode("utf-8")).encode("ascii")
     headers = headers_for(row, **{"Content-Type": f"{FORM}; charset=utf-8"})
-    assert github.parse(headers, form) == github.parse(headers_for(row), row.body)
-    assert github.repository_name(headers, form) == expected_repository(row)
+    assert parsed(github, headers, form) == parsed(github, headers_for(row), row.body)
+    assert named(github, headers, form) == expected_repository(row)
 
 
 @pytest.mark.parametrize(
@@ -214,12 +230,12 @@ def test_github_form_encoded_body_parses_like_json(row: Fixture) -> None:
 def test_github_bad_form_body_is_refused(form: bytes) -> None:
     headers = {"X-GitHub-Event": "push", "Content-Type": FORM}
     with pytest.raises(PayloadError):
-        github.parse(headers, form)
+        parsed(github, headers, form)
 
 
 def test_github_push_details() -> None:
     row = fixture("github/push-branch.json")
-    event = one_push(github.parse(headers_for(row), row.body))
+    event = one_push(parsed(github, headers_for(row), row.body))
     assert event.head_commit_message == "Update README"
     assert event.changed_files == ("README.md",)
     assert event.pusher == "Codertocat"
@@ -228,7 +244,7 @@ def test_github_push_details() -> None:
 
 def test_github_deleted_push_is_an_event_not_ignored() -> None:
     row = fixture("github/push-branch-delete.json")
-    event = one_push(github.parse(headers_for(row), row.body))
+    event = one_push(parsed(github, headers_for(row), row.body))
     assert event.deleted and event.after is None and event.head_commit_message == ""
 
 
@@ -254,7 +270,7 @@ def github_commits(count: int) -> list[dict[str, Any]]:
 )
 def test_github_changed_files(changes: dict[str, Any], files: Any) -> None:
     row = fixture("github/push-branch.json")
-    event = one_push(github.parse(headers_for(row), mutated(row, **changes)))
+    event = one_push(parsed(github, headers_for(row), mutated(row, **changes)))
     if isinstance(files, int):
         assert event.changed_files is not None and len(event.changed_files) == files + 1
     else:
@@ -264,7 +280,7 @@ def test_github_changed_files(changes: dict[str, Any], files: Any) -> None:
 @pytest.mark.parametrize("event", ["issues", "release", "workflow_run", ""])
 def test_github_other_events_are_ignored(event: str) -> None:
     row = fixture("github/push-branch.json")
-    result = github.parse({"X-GitHub-Event": event}, row.body)
+    result = parsed(github, {"X-GitHub-Event": event}, row.body)
     assert isinstance(result, Ignored)
     assert result.reason == (
         f"unsupported event {event}" if event else "missing X-GitHub-Event header"
@@ -272,7 +288,7 @@ def test_github_other_events_are_ignored(event: str) -> None:
 
 
 def test_github_ping_with_zen_only() -> None:
-    assert github.parse({"X-GitHub-Event": "ping"}, b'{"zen": "hi"}') == Ping("github")
+    assert parsed(github, {"X-GitHub-Event": "ping"}, b'{"zen": "hi"}') == Ping("github")
 
 
 # --- malformed bodies, every forge ---------------------------------------------------------
@@ -303,9 +319,9 @@ def test_not_a_json_object_is_refused(file: str, body: bytes, message: str) -> N
     row = fixture(file)
     forge = FORGES[row.forge]
     with pytest.raises(PayloadError, match=message):
-        forge.parse(headers_for(row), body)
+        parsed(forge, headers_for(row), body)
     with pytest.raises(PayloadError, match=message):
-        forge.repository_name(headers_for(row), body)
+        named(forge, headers_for(row), body)
 
 
 GITHUB_SHAPED = ["github/push-branch.json", "gitea/push-branch.json", "gitlab/push-branch.json"]
@@ -329,7 +345,7 @@ BAD_TOP_LEVEL = [
 def test_bad_push_fields_are_refused(file: str, changes: dict[str, Any], message: str) -> None:
     row = fixture(file)
     with pytest.raises(PayloadError, match=message):
-        FORGES[row.forge].parse(headers_for(row), mutated(row, **changes))
+        parsed(FORGES[row.forge], headers_for(row), mutated(row, **changes))
 
 
 @pytest.mark.parametrize(
@@ -346,9 +362,9 @@ def test_push_without_repository_is_refused(file: str, message: str) -> None:
     body = mutated(row, repository=...)
     forge = FORGES[row.forge]
     with pytest.raises(PayloadError, match=message):
-        forge.parse(headers_for(row), body)
+        parsed(forge, headers_for(row), body)
     with pytest.raises(PayloadError, match=message):
-        forge.repository_name(headers_for(row), body)
+        named(forge, headers_for(row), body)
 
 
 @pytest.mark.parametrize(
@@ -363,13 +379,13 @@ def test_push_without_repository_is_refused(file: str, message: str) -> None:
 def test_bad_repository_full_name_is_refused(repository: Any, message: str) -> None:
     row = fixture("github/push-branch.json")
     with pytest.raises(PayloadError, match=message):
-        github.repository_name(headers_for(row), mutated(row, repository=repository))
+        named(github, headers_for(row), mutated(row, repository=repository))
 
 
 def test_gitlab_push_without_project_is_refused() -> None:
     row = fixture("gitlab/push-branch.json")
     with pytest.raises(PayloadError, match="missing project"):
-        gitlab.repository_name(headers_for(row), mutated(row, project=...))
+        named(gitlab, headers_for(row), mutated(row, project=...))
 
 
 @given(
@@ -394,8 +410,8 @@ def test_any_field_value_gives_a_result_or_payload_error(file: str, value: Any) 
             target[key] = value
             body = json.dumps(data).encode()
             try:
-                forge.parse(headers_for(row), body)
-                forge.repository_name(headers_for(row), body)
+                parsed(forge, headers_for(row), body)
+                named(forge, headers_for(row), body)
             except PayloadError:
                 pass
             target[key] = original
@@ -412,9 +428,9 @@ def test_gitea_headers_win_over_the_github_ones_gitea_also_sends() -> None:
         "X-GitHub-Delivery": "github-id",
         "X-Gitea-Delivery": DELIVERY,
     }
-    assert gitea.event_name(headers) == "push"
-    assert gitea.delivery_id(headers) == DELIVERY
-    event = one_push(gitea.parse(headers, row.body))
+    assert gitea.event_name(headers_only(gitea, headers)) == "push"
+    assert gitea.delivery_id(headers_only(gitea, headers)) == DELIVERY
+    event = one_push(parsed(gitea, headers, row.body))
     assert event.provider == "gitea" and event.delivery_id == DELIVERY
 
 
@@ -422,7 +438,7 @@ def test_gitea_headers_win_over_the_github_ones_gitea_also_sends() -> None:
 def test_gitea_falls_back_to_other_event_headers(prefix: str) -> None:
     row = fixture("gitea/push-branch.json")
     headers = {f"{prefix}-Event": "push", f"{prefix}-Delivery": DELIVERY}
-    event = one_push(gitea.parse(headers, row.body))
+    event = one_push(parsed(gitea, headers, row.body))
     assert event.delivery_id == DELIVERY
 
 
@@ -430,7 +446,7 @@ def test_gitea_form_encoded_body() -> None:
     row = fixture("gitea/push-branch-create-signed.json")
     form = b"payload=" + quote_plus(row.body.decode("utf-8")).encode("ascii")
     headers = headers_for(row, **{"Content-Type": FORM})
-    assert gitea.parse(headers, form) == gitea.parse(headers_for(row), row.body)
+    assert parsed(gitea, headers, form) == parsed(gitea, headers_for(row), row.body)
 
 
 @pytest.mark.parametrize(
@@ -444,21 +460,21 @@ def test_gitea_form_encoded_body() -> None:
 )
 def test_gitea_changed_files(changes: dict[str, Any], files: tuple[str, ...] | None) -> None:
     row = fixture("gitea/push-branch.json")
-    event = one_push(gitea.parse(headers_for(row), mutated(row, **changes)))
+    event = one_push(parsed(gitea, headers_for(row), mutated(row, **changes)))
     assert event.changed_files == files
     assert not event.forced
 
 
 def test_gitea_deletion_is_inferred_from_zero_after() -> None:
     row = fixture("gitea/push-branch.json")
-    event = one_push(gitea.parse(headers_for(row), mutated(row, after=ZERO_SHA, commits=[])))
+    event = one_push(parsed(gitea, headers_for(row), mutated(row, after=ZERO_SHA, commits=[])))
     assert event.deleted and not event.created and event.after is None
 
 
 @pytest.mark.parametrize("event", ["issues", "pull_request", "release", ""])
 def test_gitea_other_events_are_ignored(event: str) -> None:
     row = fixture("gitea/push-branch.json")
-    result = gitea.parse({"X-Gitea-Event": event}, row.body)
+    result = parsed(gitea, {"X-Gitea-Event": event}, row.body)
     assert isinstance(result, Ignored) and result.repository == "gogits/hello-world"
 
 
@@ -467,7 +483,7 @@ def test_gitea_other_events_are_ignored(event: str) -> None:
 
 def test_gitlab_truncated_commit_list_gives_no_changed_files() -> None:
     row = fixture("gitlab/push-docs-example.json")  # total_commits_count 4, 2 listed
-    event = one_push(gitlab.parse(headers_for(row), row.body))
+    event = one_push(parsed(gitlab, headers_for(row), row.body))
     assert event.changed_files is None
     assert event.head_commit_message == "fixed readme\n"
     assert event.pusher == "jsmith"
@@ -475,27 +491,27 @@ def test_gitlab_truncated_commit_list_gives_no_changed_files() -> None:
 
 def test_gitlab_complete_commit_list_gives_changed_files() -> None:
     row = fixture("gitlab/push-branch.json")
-    event = one_push(gitlab.parse(headers_for(row), row.body))
+    event = one_push(parsed(gitlab, headers_for(row), row.body))
     assert event.changed_files == ("README.md",)
     assert not event.forced
 
 
 def test_gitlab_null_checkout_sha_is_a_deletion() -> None:
     row = fixture("gitlab/push-branch.json")
-    event = one_push(gitlab.parse(headers_for(row), mutated(row, checkout_sha=None)))
+    event = one_push(parsed(gitlab, headers_for(row), mutated(row, checkout_sha=None)))
     assert event.deleted and event.after is None
 
 
 def test_gitlab_object_kind_must_match_the_event_header() -> None:
     row = fixture("gitlab/tag-push-create.json")
     with pytest.raises(PayloadError, match="object_kind 'tag_push' does not match"):
-        gitlab.parse({"X-Gitlab-Event": "Push Hook"}, row.body)
+        parsed(gitlab, {"X-Gitlab-Event": "Push Hook"}, row.body)
 
 
 @pytest.mark.parametrize("event", ["System Hook", "Merge Request Hook", "Pipeline Hook", ""])
 def test_gitlab_other_events_are_ignored(event: str) -> None:
     row = fixture("gitlab/push-branch.json")
-    result = gitlab.parse({"X-Gitlab-Event": event}, row.body)
+    result = parsed(gitlab, {"X-Gitlab-Event": event}, row.body)
     assert isinstance(result, Ignored)
     assert result.repository == "gitlab-org/hello-world"
 
@@ -510,16 +526,16 @@ def test_gitlab_other_events_are_ignored(event: str) -> None:
     ],
 )
 def test_gitlab_delivery_id_fallbacks(headers: dict[str, str], expected: str) -> None:
-    assert gitlab.delivery_id(headers) == expected
+    assert gitlab.delivery_id(headers_only(gitlab, headers)) == expected
 
 
 # --- Bitbucket -----------------------------------------------------------------------------
 
 
 def test_bitbucket_delivery_ids() -> None:
-    assert bitbucket.delivery_id({"X-Request-UUID": "cloud"}) == "cloud"
-    assert bitbucket.delivery_id({"x-request-id": "server"}) == "server"
-    assert bitbucket.delivery_id({}) == ""
+    assert bitbucket.delivery_id(headers_only(bitbucket, {"X-Request-UUID": "cloud"})) == "cloud"
+    assert bitbucket.delivery_id(headers_only(bitbucket, {"x-request-id": "server"})) == "server"
+    assert bitbucket.delivery_id(headers_only(bitbucket, {})) == ""
 
 
 @pytest.mark.parametrize(
@@ -536,15 +552,15 @@ def test_bitbucket_delivery_ids() -> None:
 def test_bitbucket_other_events_are_ignored(file: str, event: str) -> None:
     row = fixture(file)
     headers = {"X-Event-Key": event}
-    result = bitbucket.parse(headers, row.body)
+    result = parsed(bitbucket, headers, row.body)
     assert isinstance(result, Ignored) and result.event == event
     assert result.repository == expected_repository(row)
-    assert bitbucket.repository_name(headers, row.body) == expected_repository(row)
+    assert named(bitbucket, headers, row.body) == expected_repository(row)
 
 
 def test_bitbucket_cloud_event_per_change_keeps_every_change() -> None:
     row = fixture("bitbucket-cloud/push-multiple-changes.json")
-    events = bitbucket.parse(headers_for(row), row.body)
+    events = parsed(bitbucket, headers_for(row), row.body)
     assert isinstance(events, list)
     assert [e.ref for e in events] == ["refs/heads/master", "refs/heads/manchu", "refs/tags/v0.1"]
     assert all(e.changed_files is None for e in events)
@@ -571,11 +587,11 @@ def cloud_change(**side: Any) -> bytes:
 )
 def test_bitbucket_cloud_bad_change_is_refused(change: dict[str, Any], message: str) -> None:
     with pytest.raises(PayloadError, match=message):
-        bitbucket.parse({"X-Event-Key": "repo:push"}, cloud_change(**change))
+        parsed(bitbucket, {"X-Event-Key": "repo:push"}, cloud_change(**change))
 
 
 def test_bitbucket_cloud_push_with_no_changes_is_ignored() -> None:
-    result = bitbucket.parse({"X-Event-Key": "repo:push"}, cloud_change())
+    result = parsed(bitbucket, {"X-Event-Key": "repo:push"}, cloud_change())
     assert isinstance(result, Ignored) and result.repository == "cloudbeers/temp"
 
 
@@ -598,7 +614,7 @@ def test_bitbucket_server_event_per_change() -> None:
         server_change("refs/tags/t", ZERO_SHA, "3" * 40, "ADD"),
         server_change("refs/heads/gone", "4" * 40, ZERO_SHA, "DELETE"),
     )
-    events = bitbucket.parse({"X-Event-Key": "repo:refs_changed"}, body)
+    events = parsed(bitbucket, {"X-Event-Key": "repo:refs_changed"}, body)
     assert isinstance(events, list)
     assert [(e.ref, e.before, e.after, e.created, e.deleted) for e in events] == [
         ("refs/heads/a", "1" * 40, "2" * 40, False, False),
@@ -610,7 +626,7 @@ def test_bitbucket_server_event_per_change() -> None:
 
 def test_bitbucket_server_single_change_takes_the_to_commit_message() -> None:
     row = fixture("bitbucket-server/refs-changed-annotated-tag-create.json")
-    event = one_push(bitbucket.parse(headers_for(row), row.body))
+    event = one_push(parsed(bitbucket, headers_for(row), row.body))
     assert event.head_commit_message == "Suppress echo command part"
 
 
@@ -625,13 +641,13 @@ def test_bitbucket_server_single_change_takes_the_to_commit_message() -> None:
 )
 def test_bitbucket_server_bad_change_is_refused(change: dict[str, Any], message: str) -> None:
     with pytest.raises(PayloadError, match=message):
-        bitbucket.parse({"X-Event-Key": "repo:refs_changed"}, server_changes(change))
+        parsed(bitbucket, {"X-Event-Key": "repo:refs_changed"}, server_changes(change))
 
 
 def test_bitbucket_server_ping_names_no_repository() -> None:
     row = fixture("bitbucket-server/diagnostics-ping.json")
-    assert bitbucket.parse(headers_for(row), row.body) == Ping("bitbucket")
-    assert bitbucket.repository_name(headers_for(row), row.body) is None
+    assert parsed(bitbucket, headers_for(row), row.body) == Ping("bitbucket")
+    assert named(bitbucket, headers_for(row), row.body) is None
 
 
 def only_pushes(result: ParseResult) -> list[PushEvent]:
@@ -648,7 +664,7 @@ def test_github_annotated_tag_push_names_the_tagged_commit() -> None:
     payload = json.loads(fixture("github/push-tag.json").body)
     payload.update(after=TAG_OBJECT)
     payload["head_commit"]["id"] = TAGGED_COMMIT
-    (event,) = only_pushes(github.parse({"X-GitHub-Event": "push"}, json.dumps(payload).encode()))
+    (event,) = only_pushes(parsed(github, {"X-GitHub-Event": "push"}, json.dumps(payload).encode()))
     assert event.after == TAG_OBJECT and event.commit == TAGGED_COMMIT
     assert event.target == TAGGED_COMMIT
 
@@ -657,7 +673,7 @@ def test_gitlab_annotated_tag_push_names_the_checkout_sha() -> None:
     payload = json.loads(fixture("gitlab/tag-push-create.json").body)
     payload.update(after=TAG_OBJECT, checkout_sha=TAGGED_COMMIT)
     (event,) = only_pushes(
-        gitlab.parse({"X-Gitlab-Event": "Tag Push Hook"}, json.dumps(payload).encode()))
+        parsed(gitlab, {"X-Gitlab-Event": "Tag Push Hook"}, json.dumps(payload).encode()))
     assert event.commit == TAGGED_COMMIT and event.target == TAGGED_COMMIT
 
 
@@ -667,5 +683,23 @@ def test_lightweight_refs_have_no_separate_commit(name: str) -> None:
     row = fixture(name)
     adapter = get_forge(row.forge)
     assert adapter is not None
-    (event,) = only_pushes(adapter.parse(row.event_headers, row.body))
+    (event,) = only_pushes(parsed(adapter, row.event_headers, row.body))
     assert event.commit is None and event.target == row.entry["after"]
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_adapters_read_only_the_envelope_decoded_once(row: Fixture) -> None:
+    """Parsing never decodes the body again: an envelope whose body is garbage but whose
+    decoded payload is the real one parses like the real delivery."""
+    forge = FORGES[row.forge]
+    real = forge.envelope(headers_for(row), row.body)
+    decoded_only = Envelope(real.headers, b"\x00 not json", real.payload)
+    assert forge.parse(decoded_only) == forge.parse(real)
+    assert forge.repository_name(decoded_only) == forge.repository_name(real)
+
+
+def test_an_envelope_keeps_its_headers_of_a_body_that_is_not_json() -> None:
+    delivery = github.envelope({"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1"}, b"[1]")
+    assert github.event_name(delivery) == "push" and github.delivery_id(delivery) == "d-1"
+    with pytest.raises(PayloadError, match="body is not a JSON object but a JSON list"):
+        github.parse(delivery)

@@ -1,28 +1,22 @@
-"""Build rules: loading the YAML file and matching pushes (core/rules.py, core/rules_load.py)."""
+"""Build rules: loading a rules file's text (core/rules_load.py) and matching pushes
+(core/matching.py) into the model of core/rules.py."""
 
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.clone_urls import clone_url_problem
+from core.credentials import RegistryAuth, SecretRef
 from core.errors import RulesError
 from core.events import PushEvent, RefKind
+from core.matching import MatchResult, explain_ref, match
 from core.plan import PathFilter
-from core.rules import (
-    BuildRule,
-    MatchResult,
-    RegistryAuth,
-    RepositoryConfig,
-    explain_ref,
-    load_rules,
-    load_rules_file,
-    match,
-)
-from core.rules_load import clone_url_problem
+from core.rules import BuildRule, RepositoryConfig
+from core.rules_load import load_rules
 from core.tags import is_valid_reference
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -339,21 +333,12 @@ repositories:
     rules = load_rules(text, environ=ENV)
     webapp = rules.find("github", "acme/webapp")
     assert webapp is not None and webapp.secrets == ("old", "s3cret")
-    assert webapp.registry_auth == RegistryAuth("bob", "hunter2")
+    assert webapp.registry_auth == RegistryAuth("bob", SecretRef(env="REG_PW"))
     assert webapp.rules[0].source == "/^v([0-9.]+)$/" and webapp.rules[0].tag == "v{\\1}"
     assert "hunter2" not in repr(webapp) and "s3cret" not in repr(webapp)
     assert rules.find("gitlab", "acme/webapp") is None
     assert rules.by_name("group/sub/project") is not None
     assert rules.by_name("PROJ/slug") is not None
-
-
-def test_load_rules_file(tmp_path: Path) -> None:
-    path = tmp_path / "build_rules.yaml"
-    path.write_text(HEADER, encoding="utf-8")
-    assert load_rules_file(str(path), environ=ENV).repositories[0].name == "acme/webapp"
-    with pytest.raises(RulesError) as info:
-        load_rules_file(str(tmp_path / "missing.yaml"), environ=ENV)
-    assert "missing.yaml" in info.value.errors[0]
 
 
 def test_build_rule_defaults() -> None:
@@ -523,7 +508,7 @@ GIT_AUTH_BASE = """repositories:
 @pytest.mark.parametrize(("block", "problem"), [
     pytest.param("    git_auth: {username: bot}\n", "exactly one of token or ssh_key_file",
                  id="neither"),
-    pytest.param("    git_auth: {token: t, ssh_key_file: /k}\n",
+    pytest.param("    git_auth: {token: \"${T}\", ssh_key_file: /k}\n",
                  "exactly one of token or ssh_key_file", id="both"),
     pytest.param("    git_auth: {ssh_key_file: keys/deploy}\n", "must be an absolute path",
                  id="relative-key"),
@@ -535,11 +520,37 @@ def test_git_auth_errors(block: str, problem: str) -> None:
     assert "repositories[0].git_auth" in str(caught.value) and problem in str(caught.value)
 
 
-def test_git_auth_token_hidden_from_repr() -> None:
-    ruleset = load_rules(GIT_AUTH_BASE + "    git_auth: {token: tok-123}\n", environ={})
+def test_git_auth_token_is_a_reference_the_worker_resolves() -> None:
+    ruleset = load_rules(GIT_AUTH_BASE + '    git_auth: {token: "${GIT_TOKEN}"}\n',
+                         environ={"GIT_TOKEN": "tok-123"})
     auth = ruleset.repositories[0].git_auth
-    assert auth is not None and auth.token == "tok-123" and auth.username == "git"
+    assert auth is not None and auth.username == "git"
+    assert auth.token == SecretRef(env="GIT_TOKEN")
     assert "tok-123" not in repr(ruleset)
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    pytest.param("tok-123", "write this secret as ${VARIABLE}", id="literal"),
+    pytest.param('"prefix-${GIT_TOKEN}"', "write this secret as ${VARIABLE}", id="embedded"),
+    pytest.param('"${SHORT}"', "shorter than 3 characters", id="too-short"),
+    pytest.param("{file: tokens/git}", "must be an absolute path", id="relative-file"),
+    pytest.param("[a, b]", "expected ${VARIABLE} or {file: /path}, got a list", id="a-list"),
+])
+def test_worker_secrets_must_be_references(value: str, problem: str) -> None:
+    text = GIT_AUTH_BASE + f"    git_auth: {{token: {value}}}\n"
+    with pytest.raises(RulesError) as caught:
+        load_rules(text, environ={"GIT_TOKEN": "tok-123", "SHORT": "ab"}, filename="r.yaml")
+    assert "repositories[0].git_auth.token" in str(caught.value)
+    assert problem in str(caught.value) and "tok-123" not in str(caught.value)
+
+
+def test_worker_secrets_may_be_files_or_variables_set_only_on_workers() -> None:
+    block = ("    git_auth: {token: {file: /etc/autobuild/git-token}}\n"
+             '    registry_auth: {username: bot, password: "${ONLY_ON_WORKERS}"}\n')
+    repo = load_rules(GIT_AUTH_BASE + block, environ={}).repositories[0]
+    assert repo.git_auth is not None and repo.git_auth.token == SecretRef(
+        file="/etc/autobuild/git-token")
+    assert repo.registry_auth == RegistryAuth("bot", SecretRef(env="ONLY_ON_WORKERS"))
 
 
 def test_secret_build_args_must_name_build_args() -> None:
@@ -547,12 +558,18 @@ def test_secret_build_args_must_name_build_args() -> None:
         rules:
           - source_type: branch
             source: main
-            build_args: {NPM_TOKEN: abc}
+            build_args: {NPM_TOKEN: "${NPM_TOKEN}", MODE: fast}
             secret_build_args: [NPM_TOKEN, MISSING]
         """), "    ")
     with pytest.raises(RulesError) as caught:
         load_rules(text, environ={}, filename="r.yaml")
     assert "repositories[0].rules[0].secret_build_args: 'MISSING' is not one of build_args" in str(
         caught.value)
-    ruleset = load_rules(text.replace(", MISSING", ""), environ={})
-    assert ruleset.repositories[0].rules[0].secret_build_args == ("NPM_TOKEN",)
+    rule = load_rules(text.replace(", MISSING", ""), environ={}).repositories[0].rules[0]
+    assert rule.secret_build_args == (("NPM_TOKEN", SecretRef(env="NPM_TOKEN")),)
+    assert rule.build_args == (("MODE", "fast"),)
+    with pytest.raises(RulesError) as caught:
+        load_rules(text.replace(", MISSING", "").replace('"${NPM_TOKEN}"', "abc"), environ={},
+                   filename="r.yaml")
+    assert "repositories[0].rules[0].build_args.NPM_TOKEN: write this secret as" in str(
+        caught.value)

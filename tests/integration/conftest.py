@@ -25,6 +25,7 @@ from redis import Redis
 
 from service import create_app
 from tests.conftest import API_TOKEN, SECRET, make_repo
+from tests.waiting import wait_until
 
 REGISTRY = "127.0.0.1:5000"
 BUILD_DEADLINE = 180.0
@@ -32,6 +33,14 @@ TERMINAL = {"success", "failed", "cancelled", "timed_out", "superseded", "skippe
 BASE_IMAGE = "local/busybox:latest"
 REGISTRY_USER = "builder"
 REGISTRY_PASSWORD = "it-registry-pa55word"  # noqa: S105 - a test registry's password
+WORKER_SECRETS = {
+    "AUTOBUILD_IT_REGISTRY_PASSWORD": REGISTRY_PASSWORD,
+    "AUTOBUILD_IT_WRONG_PASSWORD": "not-the-password",
+    "AUTOBUILD_IT_GIT_TOKEN": "ghp_itSecretDeployToken0123456789",
+    "AUTOBUILD_IT_WRONG_GIT_TOKEN": "wrong-token-value",
+    "AUTOBUILD_IT_GREETING": "open-sesame-42",
+}
+"""Secrets the tests' workers read from their environment (rules name them as ${VAR})."""
 
 
 @pytest.fixture(scope="session")
@@ -64,15 +73,16 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          "--appendonly", "no", "--dir", str(folder), "--maxmemory-policy", "noeviction"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
-    end = time.monotonic() + 20
-    while True:
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            pytest.fail("redis-server exited at start; is it installed? run scripts/setup.sh")
         try:
-            Redis.from_url(url).ping()
-            break
+            return bool(Redis.from_url(url).ping())
         except Exception:  # noqa: BLE001 - not up yet
-            if time.monotonic() > end or process.poll() is not None:
-                pytest.fail("redis-server did not start; is it installed? run scripts/setup.sh")
-            time.sleep(0.1)
+            return False
+
+    wait_until(answers, 20, "redis-server answering on its port")
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -100,7 +110,7 @@ def worker_env(stack: dict[str, str], var_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(REDIS_URL=stack["redis_url"], DATABASE_URL=f"sqlite:///{var_dir}/autobuild.db",
                AUTOBUILD_VAR_DIR=str(var_dir), AUTOBUILD_RULES=str(var_dir / "rules.yaml"),
-               AUTOBUILD_IT_REGISTRY_PASSWORD=REGISTRY_PASSWORD)
+               AUTOBUILD_DB_UPGRADE="auto", **WORKER_SECRETS)
     return env
 
 
@@ -144,6 +154,7 @@ def live_app(worker: subprocess.Popen[bytes], worker_env: dict[str, str]
         "RULES_PATH": str(rules_path),
         "API_TOKEN": API_TOKEN,
         "SECRET_KEY": "integration",
+        "DB_UPGRADE": "auto",
     })
     yield app, write_rules
 
@@ -164,13 +175,14 @@ def rules_for(name: str, clone_url: str, image: str, rules: str | None = None) -
 def wait_for_build(client: FlaskClient, build_id: str,
                    deadline: float = BUILD_DEADLINE) -> dict[str, Any]:
     """Poll the API until the build ends (or fail at the deadline)."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        build: dict[str, Any] = client.get(f"/api/builds/{build_id}").get_json()
-        if build["status"] in TERMINAL:
-            return build
-        time.sleep(0.2)
-    pytest.fail(f"build {build_id} did not finish within {deadline} s: {build}")
+    seen: dict[str, Any] = {}
+
+    def ended() -> dict[str, Any] | None:
+        seen.update(client.get(f"/api/builds/{build_id}").get_json())
+        return dict(seen) if seen["status"] in TERMINAL else None
+
+    return wait_until(ended, deadline, f"build {build_id} ending", interval=0.2,
+                      describe=lambda: str(seen))
 
 
 def registry_digest(reference: str) -> str:
@@ -226,15 +238,14 @@ def source_repo(tmp_path: Path) -> Callable[..., tuple[Path, str]]:
 def wait_for_log(client: FlaskClient, build_id: str, text: str,
                  deadline: float = BUILD_DEADLINE) -> str:
     """Poll the build log until it contains `text`; returns the log."""
-    end = time.monotonic() + deadline
-    log = ""
-    while time.monotonic() < end:
-        log = client.get(f"/api/builds/{build_id}/log").get_data(as_text=True)
-        if text in log:
-            return log
-        time.sleep(0.2)
-    pytest.fail(f"{text!r} did not appear in the log of build {build_id} within {deadline} s:\n"
-                f"{log}")
+    log = [""]
+
+    def logged() -> str | None:
+        log[0] = client.get(f"/api/builds/{build_id}/log").get_data(as_text=True)
+        return log[0] if text in log[0] else None
+
+    return wait_until(logged, deadline, f"{text!r} in the log of build {build_id}",
+                      interval=0.2, describe=lambda: log[0])
 
 
 def container_exists(client: docker.DockerClient, container_id: str) -> bool:
@@ -271,7 +282,7 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
                    **env_changes)
         app = create_app({"TESTING": True, "DATABASE_URL": env["DATABASE_URL"],
                           "REDIS_URL": redis_db, "RULES_PATH": str(rules_path),
-                          "API_TOKEN": API_TOKEN})
+                          "API_TOKEN": API_TOKEN, "DB_UPGRADE": "auto"})
 
         def write_rules(text: str) -> None:
             rules_path.write_text(text)

@@ -12,12 +12,17 @@ import pytest
 from flask import Flask
 
 from tests.conftest import API_TOKEN, SECRET
-from tests.integration.conftest import RulesWriter, unique_image, wait_for_build
+from tests.integration.conftest import (
+    WORKER_SECRETS,
+    RulesWriter,
+    unique_image,
+    wait_for_build,
+)
 from tests.integration.git_http import GitHTTPServer, serve
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
-TOKEN = "ghp_itSecretDeployToken0123456789"  # noqa: S105 - the test server's token
+TOKEN = WORKER_SECRETS["AUTOBUILD_IT_GIT_TOKEN"]
 
 
 @pytest.fixture
@@ -31,21 +36,24 @@ def private_server(source_repo: Callable[..., tuple[Path, str]]
         yield f"{base}/{bare.name}", app, commit
 
 
-def private_rules(url: str, image: str, token: str) -> str:
+def private_rules(url: str, image: str, variable: str) -> str:
+    """Rules for the private repository, its token read from environment variable `variable`
+    (set for the tests' worker and, by the test, for this web process)."""
     return (f"repositories:\n  - name: it/private-src\n    provider: github\n"
             f"    clone_url: {url}\n    secret: {SECRET}\n    image: {image}\n"
-            f"    git_auth: {{username: x-access-token, token: '{token}'}}\n"
+            f"    git_auth: {{username: x-access-token, token: '${{{variable}}}'}}\n"
             "    rules:\n      - source_type: branch\n        source: main\n        tag: latest\n")
 
 
 def test_token_clones_and_never_reaches_logs_or_the_image(
     live_app: tuple[Flask, RulesWriter], private_server: tuple[str, GitHTTPServer, str],
-    docker_client: docker.DockerClient,
+    docker_client: docker.DockerClient, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app, write_rules = live_app
     url, server, commit = private_server
     image = unique_image("private")
-    write_rules(private_rules(url, image, TOKEN))
+    monkeypatch.setenv("AUTOBUILD_IT_GIT_TOKEN", TOKEN)
+    write_rules(private_rules(url, image, "AUTOBUILD_IT_GIT_TOKEN"))
     client = app.test_client()
 
     response = client.post("/api/builds", json={"repository": "it/private-src", "ref": "main"},
@@ -74,10 +82,12 @@ def test_token_clones_and_never_reaches_logs_or_the_image(
 
 def test_wrong_token_fails_build_now_with_gits_message_and_no_token(
     live_app: tuple[Flask, RulesWriter], private_server: tuple[str, GitHTTPServer, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app, write_rules = live_app
     url, _, _ = private_server
-    write_rules(private_rules(url, unique_image("private"), "wrong-token-value"))
+    monkeypatch.setenv("AUTOBUILD_IT_WRONG_GIT_TOKEN", "wrong-token-value")
+    write_rules(private_rules(url, unique_image("private"), "AUTOBUILD_IT_WRONG_GIT_TOKEN"))
     response = app.test_client().post(
         "/api/builds", json={"repository": "it/private-src", "ref": "main"}, headers=AUTH)
     assert response.status_code == 502

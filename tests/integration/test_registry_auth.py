@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.integration.conftest import (
     free_port,
     wait_for_build,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -41,16 +41,16 @@ def private_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         f"auth:\n  htpasswd:\n    realm: autobuild-tests\n    path: {folder / 'htpasswd'}\n")
     process = subprocess.Popen(["docker-registry", "serve", str(folder / "config.yml")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    end = time.monotonic() + 20
-    while True:
+
+    def asks_for_login() -> bool:
+        if process.poll() is not None:
+            pytest.fail("the htpasswd registry exited at start")
         try:
-            if requests.get(f"http://{address}/v2/", timeout=2).status_code == 401:
-                break
+            return requests.get(f"http://{address}/v2/", timeout=2).status_code == 401
         except requests.ConnectionError:
-            pass
-        if time.monotonic() > end or process.poll() is not None:
-            pytest.fail("the htpasswd registry did not start")
-        time.sleep(0.1)
+            return False
+
+    wait_until(asks_for_login, 20, "the htpasswd registry answering 401")
     yield address
     process.terminate()
     process.wait(timeout=10)
@@ -96,7 +96,8 @@ def test_wrong_credentials_fail_with_a_clear_message(
 ) -> None:
     app, write_rules = live_app
     bare, _ = source_repo()
-    write_rules(auth_rules(bare, f"{private_registry}/team/denied", "not-the-password"))
+    write_rules(auth_rules(bare, f"{private_registry}/team/denied",
+                           "${AUTOBUILD_IT_WRONG_PASSWORD}"))
     client = app.test_client()
     queued = client.post("/api/builds", json={"repository": "it/private", "ref": "main"},
                          headers=AUTH).get_json()["builds"][0]

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 
 from core.signatures import sign_github
+from records.schema import builds
 from tests.conftest import API_TOKEN, SECRET, commit_files, git
 from tests.core.fixtures import FIXTURES_DIR
 from tests.integration.conftest import (
@@ -260,7 +261,7 @@ def test_secret_build_args_are_masked_in_the_log(
                   "RUN echo \"greeting is $GREETING\"\n")
     bare, _ = source_repo({"Dockerfile": dockerfile})
     rules = ("      - source_type: branch\n        source: main\n        tag: latest\n"
-             "        build_args: {GREETING: open-sesame-42}\n"
+             "        build_args: {GREETING: \"${AUTOBUILD_IT_GREETING}\"}\n"
              "        secret_build_args: [GREETING]\n")
     write_rules(rules_for("it/secret-args", f"file://{bare}", unique_image("args"), rules))
     client = app.test_client()
@@ -270,3 +271,7 @@ def test_secret_build_args_are_masked_in_the_log(
     assert build["status"] == "success", build["error"]
     log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
     assert "greeting is ***" in log and "open-sesame-42" not in log
+    with app.extensions["build_store"].engine.connect() as conn:
+        stored = conn.execute(builds.select().where(builds.c.id == build["id"])).mappings().one()
+    assert "open-sesame-42" not in json.dumps(dict(stored), default=str)
+    assert "AUTOBUILD_IT_GREETING" in stored["plan"]

@@ -16,11 +16,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core.plan import BuildPlan
 from records.db import utcnow
 from records.schema import builds
 from service import janitor
 from tests.conftest import API_TOKEN
+from tests.factories import make_plan
 from tests.integration.conftest import (
     RulesWriter,
     container_exists,
@@ -29,6 +29,7 @@ from tests.integration.conftest import (
     wait_for_build,
     wait_for_log,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -59,10 +60,8 @@ def children_of(pid: int) -> list[int]:
 def wait_until_gone(client: docker.DockerClient, container_id: str, seconds: float) -> float:
     """Seconds until the container is gone; fails past `seconds`."""
     start = time.monotonic()
-    while container_exists(client, container_id):
-        if time.monotonic() - start > seconds:
-            pytest.fail(f"container {container_id} still exists after {seconds} s")
-        time.sleep(0.1)
+    wait_until(lambda: not container_exists(client, container_id), seconds,
+               f"container {container_id} going away")
     return time.monotonic() - start
 
 
@@ -175,9 +174,8 @@ def test_queued_build_whose_job_vanished_is_queued_again_and_built(
     store = app.extensions["build_store"]
     queue = app.extensions["build_queue"]
     client = app.test_client()
-    plan = BuildPlan(repository="it/requeue", provider="github", rule_index=0,
-                     ref="refs/heads/main", commit=commit, clone_url=f"file://{bare}",
-                     image="x", tags=(f"{unique_image('requeue')}:latest",))
+    plan = make_plan(repository="it/requeue", ref="refs/heads/main", commit=commit,
+                     clone_url=f"file://{bare}", tags=(f"{unique_image('requeue')}:latest",))
     (lost,) = store.create_builds([plan])  # recorded, but its job never reached Redis
     with store.engine.begin() as conn:
         conn.execute(builds.update().where(builds.c.id == lost.id).values(

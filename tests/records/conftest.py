@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.plan import BuildPlan
 from records.builds import BuildStore
-from records.db import create_schema, make_engine
+from records.db import make_engine
 from records.deliveries import DeliveryLog
+from records.migrate import prepare
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -23,7 +23,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BuildStore
     """A BuildStore on an empty database of each configured backend."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path}/records.db")
-        create_schema(engine)
+        prepare(engine, mode="auto")
         yield BuildStore(engine, log_cap=1000)
         engine.dispose()
         return
@@ -33,7 +33,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BuildStore
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine = make_engine(admin_url.rsplit("/", 1)[0] + f"/{name}")
-    create_schema(engine)
+    prepare(engine, mode="auto")
     yield BuildStore(engine, log_cap=1000)
     engine.dispose()
     with admin.connect() as conn:
@@ -45,20 +45,3 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BuildStore
 def deliveries(store: BuildStore) -> DeliveryLog:
     """The delivery log on the same database."""
     return DeliveryLog(store.engine, store)
-
-
-@pytest.fixture
-def plan() -> Callable[..., BuildPlan]:
-    """Make a plan; keyword arguments override the defaults."""
-
-    def make(**changes: object) -> BuildPlan:
-        values: dict[str, object] = {
-            "repository": "acme/webapp", "provider": "github", "rule_index": 0,
-            "ref": "refs/heads/main", "commit": "a" * 40,
-            "clone_url": "https://example.com/acme/webapp.git",
-            "image": "127.0.0.1:5000/acme/webapp", "tags": ("127.0.0.1:5000/acme/webapp:latest",),
-        }
-        values.update(changes)
-        return BuildPlan(**values)  # type: ignore[arg-type]
-
-    return make

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
-from core.plan import BuildPlan
+from core.decision import DeliveryOutcome
 from core.status import BuildStatus
 from records.builds import BuildStore
 from records.coordination import (
@@ -22,12 +21,11 @@ from records.db import utcnow
 from records.deliveries import DeliveryLog
 from records.logs import TRUNCATION_MARKER
 from records.schema import builds
+from tests.factories import make_plan
 
-Plan = Callable[..., BuildPlan]
 
-
-def test_a_build_walks_the_happy_path_with_timestamps(store: BuildStore, plan: Plan) -> None:
-    (build,) = store.create_builds([plan()])
+def test_a_build_walks_the_happy_path_with_timestamps(store: BuildStore) -> None:
+    (build,) = store.create_builds([make_plan()])
     assert build.status is BuildStatus.QUEUED and build.started_at is None
     for status in (BuildStatus.CLONING, BuildStatus.BUILDING, BuildStatus.PUSHING):
         assert store.set_status(build.id, status)
@@ -49,9 +47,9 @@ def test_a_build_walks_the_happy_path_with_timestamps(store: BuildStore, plan: P
                  id="no-going-back"),
 ])
 def test_transitions_not_allowed_change_nothing(
-    store: BuildStore, plan: Plan, path: list[BuildStatus], refused: BuildStatus
+    store: BuildStore, path: list[BuildStatus], refused: BuildStatus
 ) -> None:
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     if path == [BuildStatus.SUCCESS]:
         path = [BuildStatus.CLONING, BuildStatus.BUILDING, BuildStatus.PUSHING, *path]
     for status in path:
@@ -63,29 +61,29 @@ def test_transitions_not_allowed_change_nothing(
 
 
 def test_newer_push_supersedes_queued_build_of_same_rule_and_ref(
-    store: BuildStore, plan: Plan
+    store: BuildStore
 ) -> None:
-    (old,) = store.create_builds([plan(commit="1" * 40)])
-    (other_ref,) = store.create_builds([plan(commit="2" * 40, ref="refs/heads/dev")])
-    (new,) = store.create_builds([plan(commit="3" * 40)])
+    (old,) = store.create_builds([make_plan(commit="1" * 40)])
+    (other_ref,) = store.create_builds([make_plan(commit="2" * 40, ref="refs/heads/dev")])
+    (new,) = store.create_builds([make_plan(commit="3" * 40)])
     old_now = store.get_build(old.id)
     assert old_now is not None and old_now.status is BuildStatus.SUPERSEDED
     assert old_now.superseded_by == new.id and old_now.finished_at is not None
     assert store.get_build(other_ref.id).status is BuildStatus.QUEUED  # type: ignore[union-attr]
 
 
-def test_running_build_is_not_superseded(store: BuildStore, plan: Plan) -> None:
-    (running,) = store.create_builds([plan(commit="1" * 40)])
+def test_running_build_is_not_superseded(store: BuildStore) -> None:
+    (running,) = store.create_builds([make_plan(commit="1" * 40)])
     assert start_build(store, running.id) is StartResult.STARTED
-    store.create_builds([plan(commit="2" * 40)])
+    store.create_builds([make_plan(commit="2" * 40)])
     assert store.get_build(running.id).status is BuildStatus.CLONING  # type: ignore[union-attr]
 
 
-def test_one_build_per_rule_and_ref_runs_at_a_time(store: BuildStore, plan: Plan) -> None:
-    (first,) = store.create_builds([plan(commit="1" * 40)])
+def test_one_build_per_rule_and_ref_runs_at_a_time(store: BuildStore) -> None:
+    (first,) = store.create_builds([make_plan(commit="1" * 40)])
     assert start_build(store, first.id) is StartResult.STARTED
-    (second,) = store.create_builds([plan(commit="2" * 40)])
-    (elsewhere,) = store.create_builds([plan(commit="2" * 40, rule_index=1)])
+    (second,) = store.create_builds([make_plan(commit="2" * 40)])
+    (elsewhere,) = store.create_builds([make_plan(commit="2" * 40, rule_index=1)])
     assert start_build(store, second.id) is StartResult.WAIT
     assert start_build(store, elsewhere.id) is StartResult.STARTED
     assert store.set_status(first.id, BuildStatus.FAILED, error="boom")
@@ -94,19 +92,19 @@ def test_one_build_per_rule_and_ref_runs_at_a_time(store: BuildStore, plan: Plan
 
 
 def test_same_commit_lookup_sees_success_and_in_progress_only(
-    store: BuildStore, plan: Plan
+    store: BuildStore
 ) -> None:
-    (failed,) = store.create_builds([plan()])
+    (failed,) = store.create_builds([make_plan()])
     store.set_status(failed.id, BuildStatus.FAILED, error="x")
-    assert find_same_commit(store, plan()) is None
-    (queued,) = store.create_builds([plan()])
-    found = find_same_commit(store, plan())
+    assert find_same_commit(store, make_plan()) is None
+    (queued,) = store.create_builds([make_plan()])
+    found = find_same_commit(store, make_plan())
     assert found is not None and found.id == queued.id
-    assert find_same_commit(store, plan(rule_index=3)) is None
+    assert find_same_commit(store, make_plan(rule_index=3)) is None
 
 
-def test_log_is_ordered_and_capped_with_a_marker(store: BuildStore, plan: Plan) -> None:
-    (build,) = store.create_builds([plan()])
+def test_log_is_ordered_and_capped_with_a_marker(store: BuildStore) -> None:
+    (build,) = store.create_builds([make_plan()])
     store.append_log(build.id, "first\n")
     store.append_log(build.id, "second\n")
     assert store.get_log(build.id) == "first\nsecond\n"
@@ -118,9 +116,9 @@ def test_log_is_ordered_and_capped_with_a_marker(store: BuildStore, plan: Plan) 
     assert len(log) == 1000 + len(TRUNCATION_MARKER)
 
 
-def test_builds_with_stale_heartbeats_fail_as_lost(store: BuildStore, plan: Plan) -> None:
-    (fresh,) = store.create_builds([plan(commit="1" * 40)])
-    (stale,) = store.create_builds([plan(commit="2" * 40, rule_index=1)])
+def test_builds_with_stale_heartbeats_fail_as_lost(store: BuildStore) -> None:
+    (fresh,) = store.create_builds([make_plan(commit="1" * 40)])
+    (stale,) = store.create_builds([make_plan(commit="2" * 40, rule_index=1)])
     for build in (fresh, stale):
         assert start_build(store, build.id) is StartResult.STARTED
     with store.engine.begin() as conn:
@@ -137,8 +135,8 @@ def test_builds_with_stale_heartbeats_fail_as_lost(store: BuildStore, plan: Plan
     assert store.get_build(fresh.id).status is BuildStatus.CLONING  # type: ignore[union-attr]
 
 
-def test_old_queued_builds_are_found_for_requeueing(store: BuildStore, plan: Plan) -> None:
-    (build,) = store.create_builds([plan()])
+def test_old_queued_builds_are_found_for_requeueing(store: BuildStore) -> None:
+    (build,) = store.create_builds([make_plan()])
     assert queued_before(store, age=timedelta(minutes=1)) == []
     with store.engine.begin() as conn:
         conn.execute(builds.update().where(builds.c.id == build.id).values(
@@ -147,36 +145,37 @@ def test_old_queued_builds_are_found_for_requeueing(store: BuildStore, plan: Pla
 
 
 def test_accepted_delivery_is_recorded_once_with_its_builds(
-    deliveries: DeliveryLog, plan: Plan
+    deliveries: DeliveryLog
 ) -> None:
     first = deliveries.record_delivery(
         forge="github", delivery_id="guid-1", event="push", repository="acme/webapp",
-        refs=["refs/heads/main"], outcome="queued", reason=None, status_code=202,
-        plans=[plan()], accepted=True)
+        refs=["refs/heads/main"], outcome=DeliveryOutcome.QUEUED, reason=None, status_code=202,
+        plans=[make_plan()], accepted=True)
     assert first is not None
     record, created = first
     assert record.build_ids == tuple(b.id for b in created) and len(created) == 1
     again = deliveries.record_delivery(
         forge="github", delivery_id="guid-1", event="push", repository="acme/webapp",
-        refs=["refs/heads/main"], outcome="queued", reason=None, status_code=202,
-        plans=[plan(commit="b" * 40)], accepted=True)
+        refs=["refs/heads/main"], outcome=DeliveryOutcome.QUEUED, reason=None, status_code=202,
+        plans=[make_plan(commit="b" * 40)], accepted=True)
     assert again is None
-    assert len(deliveries.builds.recent_builds()) == 1
+    assert len(deliveries.builds.list_builds()) == 1
     found = deliveries.find_delivery("github", "guid-1")
     assert found is not None and found.id == record.id
 
 
 def test_rejected_delivery_does_not_block_its_redelivery(
-    deliveries: DeliveryLog, plan: Plan
+    deliveries: DeliveryLog
 ) -> None:
     rejected = deliveries.record_delivery(
         forge="github", delivery_id="guid-2", event="push", repository="acme/webapp",
-        refs=[], outcome="rejected", reason="bad signature", status_code=401, accepted=False)
+        refs=[], outcome=DeliveryOutcome.REJECTED, reason="bad signature", status_code=401,
+        accepted=False)
     assert rejected is not None and deliveries.find_delivery("github", "guid-2") is None
     accepted = deliveries.record_delivery(
         forge="github", delivery_id="guid-2", event="push", repository="acme/webapp",
-        refs=["refs/heads/main"], outcome="queued", reason=None, status_code=202,
-        plans=[plan()], accepted=True)
+        refs=["refs/heads/main"], outcome=DeliveryOutcome.QUEUED, reason=None, status_code=202,
+        plans=[make_plan()], accepted=True)
     assert accepted is not None
     listed = deliveries.recent_deliveries()
     assert [d.outcome for d in listed] == ["queued", "rejected"]

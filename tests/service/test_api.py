@@ -12,20 +12,15 @@ from core.plan import BuildPlan
 from core.status import BuildStatus
 from records.builds import BuildStore
 from tests.conftest import API_TOKEN
+from tests.factories import make_plan
 from tests.fakes import RecordingQueue
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 def plan(number: int, **changes: object) -> BuildPlan:
-    values: dict[str, object] = {
-        "repository": "acme/webapp", "provider": "github", "rule_index": 0,
-        "ref": f"refs/heads/b{number}", "commit": f"{number:040x}",
-        "clone_url": "file:///nonexistent/repo.git", "image": "127.0.0.1:5000/acme/webapp",
-        "tags": ("127.0.0.1:5000/acme/webapp:latest",),
-    }
-    values.update(changes)
-    return BuildPlan(**values)  # type: ignore[arg-type]
+    """Plan number `number`: its own ref and commit, so plans never supersede each other."""
+    return make_plan(ref=f"refs/heads/b{number}", commit=f"{number:040x}", **changes)
 
 
 @pytest.fixture

@@ -23,11 +23,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from core.plan import BuildPlan
 from core.status import BuildStatus
 from records.builds import BuildRecord
 from records.deliveries import DeliveryRecord
 from tests.conftest import API_TOKEN, make_repo, repo_yaml
+from tests.factories import make_plan
 
 OPS_PATHS = {"/hooks/{forge}": "post", "/healthz": "get", "/readyz": "get", "/metrics": "get",
              "/badge/{target}": "get"}
@@ -81,9 +81,7 @@ def test_build_and_delivery_schemas_list_every_field(document: dict[str, Any]) -
     build = BuildRecord(
         id="b", repository="r", provider="github", rule_index=0, ref="refs/heads/x",
         commit="a" * 40, status=BuildStatus.QUEUED, trigger="push", tags=("i:t",), digest=None,
-        error=None, plan=BuildPlan(repository="r", provider="github", rule_index=0,
-                                   ref="refs/heads/x", commit="a" * 40, clone_url="file:///x",
-                                   image="i", tags=("i:t",)),
+        error=None, plan=make_plan(),
         delivery_id=None, superseded_by=None, created_at=datetime.now(UTC), started_at=None,
         finished_at=None, log_size=0)
     assert set(schemas["Build"]["properties"]) == set(build.to_dict())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import socket
 import threading
@@ -14,44 +13,26 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from core.plan import BuildPlan
+from core.decision import DeliveryOutcome
 from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.schema import builds
 from service.badges import render_badge
 from service.health import docker_address, docker_ping
 from tests.conftest import API_TOKEN, repo_yaml
+from tests.factories import stored_build
 
 REAL_REDIS = "redis://127.0.0.1:6379/13"
-REFS = itertools.count()
 RULES = ("repositories:\n" + repo_yaml()
          + repo_yaml("group/sub/proj", provider="gitlab", image="127.0.0.1:5000/group/proj"))
 
 
 def make_build(store: BuildStore, status: BuildStatus, *, repository: str = "acme/webapp",
                provider: str = "github", rule_index: int = 0, tag: str = "latest") -> BuildRecord:
-    """A build of `repository` moved through the allowed transitions to `status`.
-
-    Each build has its own ref, so creating one does not supersede the queued ones before it.
-    """
+    """A build of `repository` (on its own ref) moved through the allowed transitions."""
     image = "127.0.0.1:5000/" + repository
-    plan = BuildPlan(repository=repository, provider=provider, rule_index=rule_index,
-                     ref=f"refs/heads/b{next(REFS)}", commit="a" * 40, clone_url="file:///x.git",
-                     image=image, tags=(f"{image}:{tag}",))
-    (build,) = store.create_builds([plan])
-    for step in path_to(status):
-        assert store.set_status(build.id, step)
-    return build
-
-
-def path_to(status: BuildStatus) -> list[BuildStatus]:
-    """The allowed transitions from queued to `status`."""
-    run = [BuildStatus.CLONING, BuildStatus.BUILDING, BuildStatus.PUSHING]
-    if status in run:
-        return run[: run.index(status) + 1]
-    if status in (BuildStatus.QUEUED, BuildStatus.CANCELLED, BuildStatus.SUPERSEDED):
-        return [] if status is BuildStatus.QUEUED else [status]
-    return [*run, status] if status is BuildStatus.SUCCESS else [BuildStatus.CLONING, status]
+    return stored_build(store, status, repository=repository, provider=provider,
+                        rule_index=rule_index, image=image, tags=(f"{image}:{tag}",))
 
 
 def set_phases(store: BuildStore, build: BuildRecord, *seconds: float, ended: bool) -> None:
@@ -90,7 +71,7 @@ def test_readyz_ok_on_the_real_stack(app_factory: Callable[..., Flask]) -> None:
 def test_healthz_is_up_and_readyz_without_redis_says_not_used(
     app_factory: Callable[..., Flask], tmp_path: Path
 ) -> None:
-    client = app_factory(DOCKER_SOCKET=str(tmp_path / "missing.sock")).test_client()
+    client = app_factory(DOCKER_HOST=f"unix://{tmp_path}/missing.sock").test_client()
     assert client.get("/healthz").get_json() == {"status": "ok"}  # alive though not ready
     response = client.get("/readyz")
     assert response.status_code == 503
@@ -102,7 +83,7 @@ def test_readyz_503_names_docker_when_the_socket_is_missing(
     app_factory: Callable[..., Flask], tmp_path: Path
 ) -> None:
     app = app_factory(REDIS_URL=REAL_REDIS, BUILD_QUEUE=None,
-                      DOCKER_SOCKET=str(tmp_path / "missing.sock"))
+                      DOCKER_HOST=f"unix://{tmp_path}/missing.sock")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {"database": "ok", "redis": "ok",
@@ -141,11 +122,16 @@ def test_docker_ping_over_a_unix_socket(tmp_path: Path, reply: bytes, verdict: s
         thread.join(5)
 
 
-def test_docker_address_prefers_config_then_docker_host() -> None:
-    assert docker_address({"DOCKER_SOCKET": "/x.sock"}, {"DOCKER_HOST": "unix:///y"}) == "/x.sock"
-    assert docker_address({}, {"DOCKER_HOST": "unix:///run/d.sock"}) == "/run/d.sock"
-    assert docker_address({}, {"DOCKER_HOST": "tcp://h:2375"}) == "tcp://h:2375"
-    assert docker_address({}, {}) == "/var/run/docker.sock"
+def test_docker_address_is_the_socket_path_or_the_tcp_url() -> None:
+    assert docker_address("unix:///run/d.sock") == "/run/d.sock"
+    assert docker_address("tcp://h:2375") == "tcp://h:2375"
+
+
+def test_docker_host_comes_from_the_settings(app_factory: Callable[..., Flask],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    assert app_factory().config["DOCKER_HOST"] == "unix:///var/run/docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    assert app_factory().config["DOCKER_HOST"] == "tcp://127.0.0.1:2375"
     assert docker_ping("ssh://me@host").startswith("unreachable: cannot check")
 
 
@@ -161,7 +147,8 @@ def test_metrics_counts_come_from_the_database(ops_app: Flask, store: BuildStore
     for forge, outcome in [("github", "queued")] * 2 + [("github", "rejected"),
                                                          ("gitlab", "ignored")]:
         log.record_delivery(forge=forge, delivery_id=None, event="push", repository=None, refs=[],
-                            outcome=outcome, reason=None, status_code=202, accepted=False)
+                            outcome=DeliveryOutcome(outcome), reason=None, status_code=202,
+                            accepted=False)
 
     response = ops_app.test_client().get("/metrics")
     assert response.content_type.startswith("text/plain; version=0.0.4")

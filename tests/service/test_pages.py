@@ -14,28 +14,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from core.plan import BuildPlan
+from core.decision import DeliveryOutcome
 from core.status import BuildStatus
 from records import queries
-from records.builds import BuildRecord, BuildStore
-from records.queries import BuildFilter
+from records.builds import BuildFilter, BuildRecord, BuildStore
 from service.presentation import commit_url, render_log
 from tests.conftest import API_TOKEN, git, make_repo, repo_yaml
+from tests.factories import SteppingClock, make_plan
 from tests.fakes import RecordingQueue
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 TWO_RULES = ("      - source_type: branch\n        source: master\n        tag: latest\n"
              "      - source_type: tag\n        source: /^v([0-9.]+)$/\n        tag: \"{\\\\1}\"\n")
 PASSWORD = "correct horse battery"
-
-
-def plan(rule_index: int = 0, ref: str = "refs/heads/master", commit: str = "a" * 40,
-         message: str = "Fix the thing", repository: str = "acme/webapp",
-         clone_url: str = "https://github.com/acme/webapp.git") -> BuildPlan:
-    return BuildPlan(repository=repository, provider="github", rule_index=rule_index, ref=ref,
-                     commit=commit, clone_url=clone_url,
-                     image=f"127.0.0.1:5000/{repository}",
-                     tags=(f"127.0.0.1:5000/{repository}:latest",), commit_message=message)
 
 
 def store_of(app: Flask) -> BuildStore:
@@ -79,7 +70,8 @@ def app(app_factory: Callable[..., Flask]) -> Flask:
 
 @pytest.fixture
 def store(app: Flask) -> BuildStore:
-    return store_of(app)
+    """The app's database, written with a clock that steps, so builds sort by creation."""
+    return BuildStore(store_of(app).engine, log_cap=store_of(app).log_cap, clock=SteppingClock())
 
 
 # --- pages render, without JavaScript ----------------------------------------------------
@@ -87,17 +79,18 @@ def store(app: Flask) -> BuildStore:
 
 def test_dashboard_lists_rules_with_latest_build_and_in_progress_first(
         client: FlaskClient, store: BuildStore, app: Flask) -> None:
-    (old,) = store.create_builds([plan(commit="1" * 40)])
+    (old,) = store.create_builds([make_plan(commit="1" * 40)])
     finish(store, old, BuildStatus.FAILED, error="boom")
-    (new,) = store.create_builds([plan(commit="2" * 40)])
+    (new,) = store.create_builds([make_plan(commit="2" * 40)])
     finish(store, new, BuildStatus.SUCCESS, digest="sha256:" + "d" * 64)
-    (running,) = store.create_builds([plan(rule_index=1, ref="refs/tags/v1.0", commit="3" * 40)])
+    (running,) = store.create_builds([make_plan(rule_index=1, ref="refs/tags/v1.0",
+                                                commit="3" * 40)])
     store.set_status(running.id, BuildStatus.CLONING)
     with app.app_context():
         app.extensions["delivery_log"].record_delivery(
             forge="github", delivery_id="d-1", event="push", repository="acme/webapp",
-            refs=["refs/heads/feature"], outcome="ignored", reason=f"no rule matches {XSS}",
-            status_code=200, accepted=True)
+            refs=["refs/heads/feature"], outcome=DeliveryOutcome.IGNORED,
+            reason=f"no rule matches {XSS}", status_code=200, accepted=True)
 
     html = client.get("/").get_data(as_text=True)
 
@@ -114,7 +107,7 @@ def test_dashboard_lists_rules_with_latest_build_and_in_progress_first(
 
 
 def test_every_page_renders_server_side(client: FlaskClient, store: BuildStore) -> None:
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     store.append_log(build.id, "Step 1/2 : FROM busybox\nhello from the log\n")
     for url, expected in [("/", "acme/webapp"), ("/repos/acme/webapp", "Build rules"),
                           (f"/builds/{build.id}", "hello from the log"),
@@ -139,7 +132,7 @@ def test_gitlab_subgroup_names_route(app_factory: Callable[..., Flask]) -> None:
 
 def test_build_page_escapes_log_commit_message_and_error(client: FlaskClient,
                                                          store: BuildStore) -> None:
-    (build,) = store.create_builds([plan(message=f"Nice {XSS} commit")])
+    (build,) = store.create_builds([make_plan(commit_message=f"Nice {XSS} commit")])
     store.append_log(build.id, f"Step 1/1 : RUN echo {XSS}\n{XSS}\n")
     finish(store, build, BuildStatus.FAILED, error=f"failed: {XSS}")
 
@@ -153,7 +146,7 @@ def test_build_page_escapes_log_commit_message_and_error(client: FlaskClient,
 
 def test_build_page_shows_status_phase_tags_digest_timings_and_links(
         client: FlaskClient, store: BuildStore) -> None:
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     finish(store, build, BuildStatus.SUCCESS, digest="sha256:" + "e" * 64)
     html = client.get(f"/builds/{build.id}").get_data(as_text=True)
     assert "status-success" in html and ">success<" in html
@@ -167,7 +160,7 @@ def test_build_page_shows_status_phase_tags_digest_timings_and_links(
 
 def test_running_build_offers_cancel_and_the_event_stream(client: FlaskClient,
                                                           store: BuildStore) -> None:
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     store.set_status(build.id, BuildStatus.CLONING)
     store.append_log(build.id, "cloning\n")
     html = client.get(f"/builds/{build.id}").get_data(as_text=True)
@@ -177,8 +170,8 @@ def test_running_build_offers_cancel_and_the_event_stream(client: FlaskClient,
 
 
 def test_superseded_links_both_ways(client: FlaskClient, store: BuildStore) -> None:
-    (first,) = store.create_builds([plan(commit="1" * 40)])
-    (second,) = store.create_builds([plan(commit="2" * 40)])
+    (first,) = store.create_builds([make_plan(commit="1" * 40)])
+    (second,) = store.create_builds([make_plan(commit="2" * 40)])
     assert store.get_build(first.id).superseded_by == second.id  # type: ignore[union-attr]
     html = client.get(f"/builds/{first.id}").get_data(as_text=True)
     assert "Superseded by" in html and f'href="/builds/{second.id}"' in html
@@ -187,7 +180,7 @@ def test_superseded_links_both_ways(client: FlaskClient, store: BuildStore) -> N
 
 
 def test_failing_step_is_highlighted(client: FlaskClient, store: BuildStore) -> None:
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     store.append_log(build.id, "Step 1/3 : FROM busybox\n ---> abc\n"
                                "Step 2/3 : RUN false\n ---> Running in 123\n"
                                "ERROR: The command '/bin/sh -c false' returned a non-zero code: 1\n"
@@ -258,12 +251,11 @@ def test_repository_page_rules_table_pagination_and_filters(
     made = []
     for i in range(30):
         ref = "refs/tags/v1.0" if i % 3 == 0 else "refs/heads/master"
-        (build,) = store.create_builds([plan(rule_index=1 if i % 3 == 0 else 0, ref=ref,
+        (build,) = store.create_builds([make_plan(rule_index=1 if i % 3 == 0 else 0, ref=ref,
                                              commit=f"{i:040x}")])
         if i % 2:
             finish(store, build, BuildStatus.FAILED, error="x")
         made.append(build)
-        time.sleep(0.002)
 
     html = client.get("/repos/acme/webapp").get_data(as_text=True)
     rules_table = html[html.index('id="rules"'):html.index('id="builds"')]
@@ -294,10 +286,10 @@ def test_deliveries_page_lists_and_filters(client: FlaskClient, app: Flask) -> N
         log = app.extensions["delivery_log"]
         log.record_delivery(forge="github", delivery_id="ok-1", event="push",
                             repository="acme/webapp", refs=["refs/heads/master"],
-                            outcome="ignored", reason="autobuild is off", status_code=200,
-                            accepted=True)
+                            outcome=DeliveryOutcome.IGNORED, reason="autobuild is off",
+                            status_code=200, accepted=True)
         log.record_delivery(forge="gitlab", delivery_id="bad-1", event="push", repository=None,
-                            refs=[], outcome="rejected", reason="bad signature",
+                            refs=[], outcome=DeliveryOutcome.REJECTED, reason="bad signature",
                             status_code=401, accepted=False)
     html = client.get("/deliveries").get_data(as_text=True)
     assert "autobuild is off" in html and "bad signature" in html and "ok-1" in html
@@ -311,7 +303,7 @@ def test_deliveries_page_lists_and_filters(client: FlaskClient, app: Flask) -> N
 def test_login_read_access_redirects_pages_and_refuses_streams(
         app_factory: Callable[..., Flask]) -> None:
     app = app_factory(READ_ACCESS="login")
-    (build,) = store_of(app).create_builds([plan()])
+    (build,) = store_of(app).create_builds([make_plan()])
     client = app.test_client()
     for url in ("/", "/repos/acme/webapp", f"/builds/{build.id}", "/deliveries"):
         response = client.get(url)
@@ -389,7 +381,7 @@ def test_logout_forgets_the_session_only_with_its_csrf_token(client: FlaskClient
 
 def test_cancel_needs_login_and_csrf(client: FlaskClient, store: BuildStore,
                                      queue: RecordingQueue) -> None:
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     url = f"/actions/builds/{build.id}/cancel"
 
     anonymous = client.post(url)
@@ -414,7 +406,7 @@ def test_cancel_needs_login_and_csrf(client: FlaskClient, store: BuildStore,
 
 def test_retry_needs_login_and_csrf(client: FlaskClient, store: BuildStore,
                                     queue: RecordingQueue) -> None:
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     finish(store, build, BuildStatus.FAILED, error="x")
     url = f"/actions/builds/{build.id}/retry"
     assert client.post(url).status_code == 302
@@ -434,7 +426,7 @@ def test_retry_needs_login_and_csrf(client: FlaskClient, store: BuildStore,
 
 def test_retry_of_running_build_is_refused_with_a_message(client: FlaskClient,
                                                           store: BuildStore) -> None:
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     login(client, "alice", PASSWORD)
     token = csrf_from(client.get(f"/builds/{build.id}").get_data(as_text=True))
     response = client.post(f"/actions/builds/{build.id}/retry", data={"csrf_token": token},
@@ -443,7 +435,7 @@ def test_retry_of_running_build_is_refused_with_a_message(client: FlaskClient,
 
 
 def test_api_token_may_act_without_csrf(client: FlaskClient, store: BuildStore) -> None:
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     response = client.post(f"/actions/builds/{build.id}/cancel",
                            headers={"Authorization": f"Bearer {API_TOKEN}"})
     assert response.status_code == 303
@@ -530,7 +522,7 @@ def test_stream_of_a_finished_build_sends_log_status_and_end(
         app_factory: Callable[..., Flask]) -> None:
     app = app_factory(STREAM_POLL_SECONDS=0.01)
     store = store_of(app)
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     for text in ("one\n", "two\n", "three\n"):
         store.append_log(build.id, text)
     finish(store, build, BuildStatus.SUCCESS)
@@ -554,7 +546,7 @@ def test_stream_of_a_finished_build_sends_log_status_and_end(
 def test_stream_follows_a_running_build_until_it_ends(app_factory: Callable[..., Flask]) -> None:
     app = app_factory(STREAM_POLL_SECONDS=0.02)
     store = store_of(app)
-    (build,) = store.create_builds([plan()])
+    (build,) = store.create_builds([make_plan()])
     store.set_status(build.id, BuildStatus.CLONING)
 
     def work() -> None:
@@ -577,7 +569,7 @@ def test_stream_follows_a_running_build_until_it_ends(app_factory: Callable[...,
 
 def test_stream_stops_at_its_time_limit_without_end(app_factory: Callable[..., Flask]) -> None:
     app = app_factory(STREAM_POLL_SECONDS=0.01, STREAM_MAX_SECONDS=0.1)
-    (build,) = store_of(app).create_builds([plan()])
+    (build,) = store_of(app).create_builds([make_plan()])
     started = time.monotonic()
     body = app.test_client().get(f"/builds/{build.id}/events").get_data(as_text=True)
     assert time.monotonic() - started < 5
@@ -591,17 +583,16 @@ def test_stream_stops_at_its_time_limit_without_end(app_factory: Callable[..., F
 def test_latest_per_rule_is_one_query_for_every_rule(store: BuildStore) -> None:
     for i in range(3):
         for rule in (0, 1):
-            store.create_builds([replace(plan(rule_index=rule, commit=f"{i}{rule}" * 20),
+            store.create_builds([replace(make_plan(rule_index=rule, commit=f"{i}{rule}" * 20),
                                          ref=f"refs/heads/b{i}")])
-            time.sleep(0.002)
-    store.create_builds([plan(repository="other/repo", commit="f" * 40)])
+    store.create_builds([make_plan(repository="other/repo", commit="f" * 40)])
     keys = [("acme/webapp", "github", 0), ("acme/webapp", "github", 1),
             ("acme/webapp", "github", 2), ("acme/webapp", "gitlab", 0)]
     latest = queries.latest_per_rule(store.engine, keys)
     assert set(latest) == {("acme/webapp", "github", 0), ("acme/webapp", "github", 1)}
     assert latest[("acme/webapp", "github", 0)].commit == "20" * 20
     assert latest[("acme/webapp", "github", 1)].commit == "21" * 20
-    assert queries.count_builds(store.engine, BuildFilter(repository="acme/webapp")) == 6
+    assert store.count_builds(BuildFilter(repository="acme/webapp")) == 6
     assert queries.latest_per_rule(store.engine, []) == {}
     many = [("acme/webapp", "github", i) for i in range(450)]  # more than one statement
     assert set(queries.latest_per_rule(store.engine, many)) == set(keys[:2])

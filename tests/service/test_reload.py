@@ -7,10 +7,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
+from core.errors import RulesError
+from service.rules_state import read_rules_file
 from tests.conftest import WebhookSender, repo_yaml
 from tests.service.test_rules_features import push
+from tests.waiting import wait_until
 
 
 def rewrite(path: Path, text: str) -> None:
@@ -18,13 +22,6 @@ def rewrite(path: Path, text: str) -> None:
     path.write_text(text)
     later = time.time() + 5
     os.utime(path, (later, later))
-
-
-def poll_until(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    end = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < end, "condition not met in time"
-        time.sleep(0.1)
 
 
 def test_changed_rules_are_picked_up_and_invalid_ones_keep_the_old(
@@ -38,12 +35,25 @@ def test_changed_rules_are_picked_up_and_invalid_ones_keep_the_old(
 
     develop = "      - source_type: branch\n        source: develop\n        tag: edge\n"
     rewrite(rules_path, "repositories:\n" + repo_yaml("Codertocat/Hello-World", rules=develop))
-    poll_until(lambda: len(sender.github(push("refs/heads/develop")).get_json()["builds"]) == 1)
+    wait_until(lambda: len(sender.github(push("refs/heads/develop")).get_json()["builds"]) == 1,
+               5, "the new develop rule building a push")
 
     rewrite(rules_path, "repositories:\n  - name: broken\n    provider: nowhere\n")
-    poll_until(lambda: app.extensions["rules"].error is not None)
+    wait_until(lambda: app.extensions["rules"].error is not None, 5,
+               "the invalid rules file being noticed")
     assert "repositories[0].provider" in app.extensions["rules"].error
     page = client.get("/").get_data(as_text=True)
     assert "previous rules are still in force" in page
     answer = sender.github(push("refs/heads/develop", before="0" * 40)).get_json()
-    assert answer["builds"] or "already built" in answer["ignored"]
+    assert answer["builds"] == [] and "already built" in answer["ignored"]
+
+
+def test_read_rules_file_reads_the_file_and_names_an_unreadable_one(tmp_path: Path) -> None:
+    path = tmp_path / "build_rules.yaml"
+    path.write_text("repositories:\n" + repo_yaml(), encoding="utf-8")
+    assert read_rules_file(str(path), environ={}).repositories[0].name == "acme/webapp"
+    with pytest.raises(RulesError) as info:
+        read_rules_file(str(tmp_path / "missing.yaml"), environ={})
+    assert info.value.errors == [f"{tmp_path / 'missing.yaml'}: cannot read the rules file: "
+                                 f"[Errno 2] No such file or directory: "
+                                 f"'{tmp_path / 'missing.yaml'}'"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.errors import ImageBuildError
-from core.plan import BuildPlan
+from tests.factories import make_plan
 from workers.buildlog import BuildLog
 from workers.images import DockerImages, split_reference
 from workers.labels import oci_labels
@@ -70,9 +70,9 @@ def test_build_log_masks_every_secret_longest_first() -> None:
 
 
 def test_oci_labels_use_the_checked_out_commit_and_rule_labels_win() -> None:
-    plan = BuildPlan(repository="a/b", provider="github", rule_index=0, ref="refs/tags/v1",
-                     commit="c" * 40, clone_url="https://user:tok@example.com/a/b.git",
-                     image="r/a/b", tags=("r/a/b:1.0", "r/a/b:latest"),
+    plan = make_plan(repository="a/b", ref="refs/tags/v1", commit="c" * 40,
+                     clone_url="https://user:tok@example.com/a/b.git", image="r/a/b",
+                     tags=("r/a/b:1.0", "r/a/b:latest"),
                      labels=(("org.opencontainers.image.version", "custom"),))
     labels = oci_labels(plan, revision="d" * 40, now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert labels == {

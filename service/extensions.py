@@ -10,8 +10,9 @@ from redis import Redis
 
 from core.rules import RuleSet
 from records.builds import BuildStore
-from records.db import create_schema, make_engine
+from records.db import make_engine
 from records.deliveries import DeliveryLog
+from records.migrate import prepare
 from service.queueing import BuildQueue, RQBuildQueue
 from service.rules_state import RulesHolder
 
@@ -19,7 +20,7 @@ from service.rules_state import RulesHolder
 def init_app(app: Flask) -> None:
     """Create the store, delivery log, rules holder and queue for this app."""
     engine = make_engine(app.config["DATABASE_URL"])
-    create_schema(engine)
+    prepare(engine, mode=app.config["DB_UPGRADE"])
     store = BuildStore(engine, log_cap=app.config["LOG_CAP_BYTES"])
     app.extensions["build_store"] = store
     app.extensions["delivery_log"] = DeliveryLog(engine, store)

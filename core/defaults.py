@@ -1,0 +1,47 @@
+"""Every default value in one place: rules, settings and the limits both processes share (no I/O).
+
+A rule field left out of the rules file, a setting left out of the environment, and a plan
+read back from an older record all take their value from here, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+# --- rule fields (Docker Hub's defaults where Docker Hub has the field) ------------------------
+
+TAG_TEMPLATE = "{sourceref}"
+"""The Docker tag template of a rule without `tag`: the branch or tag name itself."""
+
+DOCKERFILE = "Dockerfile"
+"""The Dockerfile path, relative to the build context."""
+
+CONTEXT = "/"
+"""The build context, from the repository root ("/" is the root, as on Docker Hub)."""
+
+AUTOBUILD = True
+CACHE = True
+PULL = False
+SUBMODULES = False
+HOOKS = False
+
+BUILD_TIMEOUT = 3600
+"""Seconds a build may run before it ends `timed_out`."""
+
+DEFAULT_BRANCHES = ("main", "master")
+"""A repository without `rules` builds these branches as `latest`, as Docker Hub does."""
+
+# --- limits and endpoints the web process and the workers share --------------------------------
+
+MAX_BODY_BYTES = 25 * 1024 * 1024
+"""The largest webhook body accepted (GitHub's own limit for deliveries)."""
+
+LOG_CAP_BYTES = 64 * 1024 * 1024
+"""Where a build log stops, with a truncation marker (Docker Hub's builder cut at 64 MiB)."""
+
+GIT_TIMEOUT = 600
+LS_REMOTE_TIMEOUT = 30
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+QUEUE_NAME = "builds"
+
+DOCKER_HOST = "unix:///var/run/docker.sock"
+"""The Docker engine workers build with, as DOCKER_HOST spells it."""

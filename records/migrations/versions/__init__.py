@@ -1,0 +1,1 @@
+"""Migration scripts, one a file, named <revision>_<slug>.py (Alembic skips this file)."""
