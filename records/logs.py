@@ -16,14 +16,22 @@ class BuildLogMixin:
     log_cap: int
 
     def append_log(self, build_id: str, text: str) -> None:
-        """Append build output; past the cap, one truncation marker and nothing more."""
+        """Append build output; past the cap, one truncation marker and nothing more.
+
+        Safe with several writers of one log (the worker, a cancel from the web): each append
+        first takes the build row's write lock, so they number their chunks in turn.
+        """
         if not text:
             return
         with self.engine.begin() as conn:
+            locked = conn.execute(update(builds).where(builds.c.id == build_id)
+                                  .values(log_size=builds.c.log_size))
+            if not locked.rowcount:
+                return
             size = conn.execute(
                 select(builds.c.log_size).where(builds.c.id == build_id)
-            ).scalar_one_or_none()
-            if size is None or size >= self.log_cap:
+            ).scalar_one()
+            if size >= self.log_cap:
                 return
             room = self.log_cap - size
             if len(text) > room:

@@ -45,3 +45,15 @@ def test_workers_never_import_service_or_flask(path: Path) -> None:
 @pytest.mark.parametrize("path", modules("records"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_records_import_only_core(path: Path) -> None:
     assert imported_roots(path) & {"service", "workers", "vcs", "flask", "docker", "git"} == set()
+
+
+@pytest.mark.parametrize("path", modules("vcs"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_vcs_is_shared_git_access_only(path: Path) -> None:
+    assert imported_roots(path) & {"service", "workers", "records", "flask", "docker",
+                                   "redis", "rq", "sqlalchemy"} == set()
+
+
+def test_every_package_has_its_rule() -> None:
+    """A new top-level package must get its import rule here."""
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "benchmarks"}
+    assert packages == {"core", "records", "service", "workers", "vcs"}

@@ -106,7 +106,7 @@ def test_wrong_credentials_fail_with_a_clear_message(
 
     assert build["status"] == "failed"
     assert build["error"].startswith(f"pushing {private_registry}/team/denied:latest failed")
-    assert "unauthorized" in build["error"] or "authentication required" in build["error"]
+    assert build["error"].endswith("unauthorized: authentication required"), build["error"]
     log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
     assert "retrying" not in log
     assert "not-the-password" not in log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -180,3 +181,27 @@ def test_rejected_delivery_does_not_block_its_redelivery(
     listed = deliveries.recent_deliveries()
     assert [d.outcome for d in listed] == ["queued", "rejected"]
     assert [d.outcome for d in deliveries.recent_deliveries(not_built=True)] == ["rejected"]
+
+
+def test_concurrent_log_writers_lose_no_chunk(store: BuildStore) -> None:
+    """The worker and a cancel from the web append to one log at once: every chunk lands."""
+    store = BuildStore(store.engine, log_cap=1_000_000)
+    (build,) = store.create_builds([make_plan()])
+    writers, per_writer = 6, 50
+
+    def write(writer: int) -> None:
+        for line in range(per_writer):
+            store.append_log(build.id, f"w{writer}-{line}\n")
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    chunks = store.log_chunks(build.id)
+    assert [seq for seq, _ in chunks] == list(range(1, writers * per_writer + 1))
+    assert sorted(text for _, text in chunks) == sorted(
+        f"w{w}-{n}\n" for w in range(writers) for n in range(per_writer))
+    for writer in range(writers):  # each writer's own chunks stay in its order
+        mine = [text for _, text in chunks if text.startswith(f"w{writer}-")]
+        assert mine == [f"w{writer}-{n}\n" for n in range(per_writer)]
