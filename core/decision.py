@@ -73,13 +73,21 @@ def decide(repo: RepositoryConfig, parsed: ParseResult, *, earlier: EarlierLooku
             if found is None:
                 plans.append(plan)
             else:
-                reasons.append(f"{prefix}rule {plan.rule_index + 1}: commit {plan.short_commit} "
-                               f"was already built by build {found.id} ({found.status})")
+                reasons.append(f"{prefix}rule {plan.rule_index + 1}: {_no_op(plan, found)}")
     refs = tuple(event.ref for event in events)
     reason = "; ".join(reasons) or None
     if not plans:
         return Decision(DeliveryOutcome.IGNORED, refs=refs, reason=reason or "no ref changed")
     return Decision(DeliveryOutcome.QUEUED, tuple(plans), refs, reason)
+
+
+def _no_op(plan: BuildPlan, earlier: EarlierBuild) -> str:
+    """Why a plan adds nothing to what `earlier` does."""
+    if earlier.status == "success":
+        return (f"its tags for {plan.ref} already hold commit {plan.short_commit} "
+                f"(build {earlier.id})")
+    return (f"commit {plan.short_commit} of {plan.ref} is already {earlier.status} as build "
+            f"{earlier.id}")
 
 
 def decide_unrouted(parsed: ParseResult) -> Decision:

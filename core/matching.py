@@ -101,6 +101,13 @@ def _render(
     return tuple(tags), None, note
 
 
+def fixed_references(rule: BuildRule, image: str, references: tuple[str, ...]
+                     ) -> tuple[str, ...]:
+    """The references among `references` that come from templates without placeholders."""
+    fixed = {f"{image}:{sanitize_tag(t)}" for t in split_templates(rule.tag) if "{" not in t}
+    return tuple(r for r in references if r in fixed)
+
+
 def _evaluate(
     repo: RepositoryConfig, rule: BuildRule, event: PushEvent, manual: bool
 ) -> tuple[RuleOutcome, BuildPlan | None]:
@@ -154,7 +161,8 @@ def _evaluate(
         hooks=repo.hooks, timeout=rule.timeout, before=event.before, path_filter=path_filter,
         commit_message=event.head_commit_message,
         trigger=TRIGGER_MANUAL if manual else TRIGGER_PUSH,
-        registry_auth=repo.registry_auth, git_auth=repo.git_auth,
+        registry_auth=repo.registry_auth, git_auth=repo.git_auth, forced=event.forced,
+        fixed_tags=fixed_references(rule, repo.image, references),
     )
     reason = f"{prefix}: matches: would push {', '.join(references)}{note}"
     return RuleOutcome(rule, True, references, reason), plan

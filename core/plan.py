@@ -8,6 +8,8 @@ the database and the queue never hold their values.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -17,6 +19,10 @@ from core.credentials import GitAuth, RegistryAuth, SecretRef
 TRIGGER_PUSH = "push"
 TRIGGER_MANUAL = "manual"
 TRIGGER_RETRY = "retry"
+
+INPUT_FIELDS = ("dockerfile", "context", "build_args", "secret_build_args", "target")
+"""What decides the image a commit builds into: two plans of one rule and commit that agree on
+these reuse one image (the other ref's build is a retag)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,9 @@ class BuildPlan:
     `path_filter` is set only when the worker must compute the changed files itself
     (between `before` and `commit`) and skip the build when the filter says no.
     `secret_build_args` are build arguments whose values the worker resolves at build time.
+    `forced` says the push was forced (the ref moved to a commit that need not descend from
+    `before`); `fixed_tags` are the tags from templates without placeholders (`latest`), which
+    every ref of the rule moves; `move_tags_back` is a confirmed Retry of an older commit.
     """
 
     repository: str
@@ -63,6 +72,9 @@ class BuildPlan:
     trigger: str = TRIGGER_PUSH
     registry_auth: RegistryAuth | None = None
     git_auth: GitAuth | None = None
+    forced: bool = False
+    fixed_tags: tuple[str, ...] = ()
+    move_tags_back: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -75,6 +87,7 @@ class BuildPlan:
         """A JSON-ready dict; `from_dict` reverses it."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["tags"] = list(self.tags)
+        data["fixed_tags"] = list(self.fixed_tags)
         data["build_args"] = [list(pair) for pair in self.build_args]
         data["secret_build_args"] = [[name, ref.to_dict()] for name, ref in
                                      self.secret_build_args]
@@ -94,6 +107,7 @@ class BuildPlan:
         """The plan `to_dict` produced (also from records of earlier versions)."""
         values = dict(data)
         values["tags"] = tuple(values["tags"])
+        values["fixed_tags"] = tuple(values.get("fixed_tags", ()))
         values["build_args"] = tuple((str(k), str(v)) for k, v in values.get("build_args", ()))
         # Earlier versions listed secret build arguments by name, with values in build_args.
         values["secret_build_args"] = tuple(
@@ -111,6 +125,13 @@ class BuildPlan:
             values["git_auth"] = GitAuth.from_dict(values["git_auth"])
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+    def inputs_key(self) -> str:
+        """A fingerprint of INPUT_FIELDS: equal keys on one rule and commit, equal images."""
+        data = self.to_dict()
+        chosen = {name: data[name] for name in INPUT_FIELDS}
+        text = json.dumps(chosen, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @property
     def short_commit(self) -> str:

@@ -45,7 +45,10 @@ ALLOWED_TRANSITIONS: dict[BuildStatus, frozenset[BuildStatus]] = {
     BuildStatus.QUEUED: frozenset(
         {BuildStatus.CLONING, BuildStatus.SUPERSEDED, BuildStatus.SKIPPED} | _ENDINGS
     ),
-    BuildStatus.CLONING: frozenset({BuildStatus.BUILDING, BuildStatus.SKIPPED} | _ENDINGS),
+    # from cloning: superseded by a newer commit found in the mirror; straight to pushing when
+    # the image of an earlier build of the same commit and inputs is pushed again (a retag)
+    BuildStatus.CLONING: frozenset({BuildStatus.BUILDING, BuildStatus.PUSHING,
+                                    BuildStatus.SKIPPED, BuildStatus.SUPERSEDED} | _ENDINGS),
     BuildStatus.BUILDING: frozenset({BuildStatus.PUSHING} | _ENDINGS),
     BuildStatus.PUSHING: frozenset({BuildStatus.SUCCESS} | _ENDINGS),
 }

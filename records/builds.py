@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select, update
 
 from core.defaults import LOG_CAP_BYTES
 from core.plan import BuildPlan
@@ -45,6 +45,7 @@ class BuildRecord:
     building_at: datetime | None = None
     pushing_at: datetime | None = None
     heartbeat_at: datetime | None = None
+    reused_from: str | None = None
 
     @property
     def duration_seconds(self) -> float | None:
@@ -69,6 +70,7 @@ class BuildRecord:
             "digest": self.digest,
             "error": self.error,
             "superseded_by": self.superseded_by,
+            "reused_from": self.reused_from,
             "delivery_id": self.delivery_id,
             "created_at": iso(self.created_at),
             "started_at": iso(self.started_at),
@@ -169,6 +171,12 @@ class BuildStore(BuildLogMixin):
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def mark_reused(self, build_id: str, reused_id: str) -> None:
+        """Record that the build pushes the image of build `reused_id` (not a status change)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(builds).where(builds.c.id == build_id)
+                         .values(reused_from=reused_id))
+
     def set_status(
         self,
         build_id: str,
@@ -209,6 +217,7 @@ def build_from_row(row: Any) -> BuildRecord:
         building_at=row["building_at"],
         pushing_at=row["pushing_at"],
         heartbeat_at=row["heartbeat_at"],
+        reused_from=row["reused_from"],
     )
 
 
@@ -218,18 +227,11 @@ def same_rule(plan: BuildPlan) -> list[ColumnElement[bool]]:
             builds.c.rule_index == plan.rule_index]
 
 
-def supersede_queued(conn: Connection, plan: BuildPlan, newer_id: str, now: datetime) -> int:
-    """Mark queued builds of the same rule and ref as superseded by `newer_id`."""
-    return transition(conn, BuildStatus.SUPERSEDED, *same_rule(plan), builds.c.ref == plan.ref,
-                      builds.c.id != newer_id, now=now, superseded_by=newer_id)
-
-
 def insert_builds(conn: Connection, ids: Sequence[str], plans: Sequence[BuildPlan], *,
                   delivery_id: str | None, now: datetime) -> None:
-    """Insert queued builds; older queued builds of the same rule and ref are superseded."""
+    """Insert queued builds. Which of several queued builds of one rule and ref is the newest
+    is decided by the worker, from git (workers/ordering.py), never by arrival order here."""
     conn.execute(insert(builds), build_rows(ids, plans, delivery_id=delivery_id, now=now))
-    for build_id, plan in zip(ids, plans, strict=True):
-        supersede_queued(conn, plan, build_id, now)
 
 
 def build_rows(
@@ -251,6 +253,7 @@ def build_rows(
             "delivery_id": delivery_id or None,
             "created_at": now,
             "log_size": 0,
+            "input_key": plan.inputs_key(),
         }
         for build_id, plan in zip(ids, plans, strict=True)
     ]

@@ -12,9 +12,8 @@ from enum import StrEnum
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
 
-from core.plan import BuildPlan
 from core.status import RUNNING, BuildStatus
-from records.builds import BuildRecord, BuildStore, build_from_row, same_rule
+from records.builds import BuildRecord, BuildStore, build_from_row
 from records.schema import builds
 from records.transitions import transition
 
@@ -29,24 +28,6 @@ class StartResult(StrEnum):
     STARTED = "started"
     WAIT = "wait"  # another build of the same rule and ref is running: keep commit order
     GONE = "gone"  # no longer queued (cancelled, superseded) or unknown
-
-
-def find_same_commit(store: BuildStore, plan: BuildPlan) -> BuildRecord | None:
-    """A build of this rule and commit that succeeded or is still under way, if any."""
-    wanted = [BuildStatus.SUCCESS.value, BuildStatus.QUEUED.value, *RUNNING_VALUES]
-    query = (
-        select(builds)
-        .where(
-            *same_rule(plan),
-            builds.c.commit_sha == plan.commit,
-            builds.c.status.in_(wanted),
-        )
-        .order_by(builds.c.created_at.desc())
-        .limit(1)
-    )
-    with store.engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
-    return build_from_row(row) if row else None
 
 
 def start_build(store: BuildStore, build_id: str) -> StartResult:

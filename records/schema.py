@@ -72,11 +72,14 @@ builds = Table(
     Column("pushing_at", UTCDateTime()),
     Column("heartbeat_at", UTCDateTime()),
     Column("log_size", Integer, nullable=False, default=0),
+    Column("input_key", String(64)),  # BuildPlan.inputs_key(): same key and commit, same image
+    Column("reused_from", String(32)),  # the build whose image this one pushed (a retag)
     Index("ix_builds_created", "created_at"),
     Index("ix_builds_rule_ref", "repository", "rule_index", "ref", "status"),
     Index("ix_builds_rule_latest", "repository", "provider", "rule_index", "created_at"),
     Index("ix_builds_repo_created", "repository", "created_at"),
     Index("ix_builds_status", "status"),
+    Index("ix_builds_reuse", "repository", "provider", "rule_index", "commit_sha", "input_key"),
 )
 
 build_logs = Table(

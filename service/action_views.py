@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from core.events import full_ref
 from core.rules import BuildRule
 from service import actions
-from service.actions import ActionError, build_now, find_repository
+from service.actions import ActionError, MovesTagsBackError, build_now, find_repository
 from service.auth import action_allowed, actor, bearer_ok, logged_in, safe_next
 from service.presentation import shortref
 
@@ -44,6 +44,13 @@ def _refused(error: ActionError) -> BaseResponse:
         return redirect(url_for("pages.build_page", build_id=build_id), code=303)
     return redirect(safe_next(request.form.get("back") or _referrer_path(),
                               url_for("pages.index")), code=303)
+
+
+@bp.errorhandler(MovesTagsBackError)
+def _confirm_moving_back(error: MovesTagsBackError) -> tuple[str, int]:
+    """A Retry that would move tags back asks for a confirmation first."""
+    build_id = (request.view_args or {}).get("build_id", "")
+    return render_template("retry_confirm.html", build_id=build_id, message=error.message), 409
 
 
 def _referrer_path() -> str | None:
@@ -96,7 +103,7 @@ def cancel_form(build_id: str) -> BaseResponse:
 @bp.post("/actions/builds/<build_id>/retry")
 def retry_form(build_id: str) -> BaseResponse:
     """Queue a new build of the same commit and rule; go to it."""
-    new = actions.retry(build_id, user=actor())
+    new = actions.retry(build_id, user=actor(), force=request.form.get("force") == "1")
     flash(f"Retrying as build {new.id}.", "ok")
     return redirect(url_for("pages.build_page", build_id=new.id), code=303)
 

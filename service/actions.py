@@ -14,6 +14,7 @@ from core.plan import TRIGGER_RETRY
 from core.rules import RepositoryConfig
 from core.status import BuildStatus
 from records.builds import BuildRecord
+from records.tag_history import last_pushed
 from service.extensions import build_queue, rules, store
 from service.queueing import enqueue_all
 from vcs.gitcmd import GitError, credentials_env
@@ -27,6 +28,10 @@ class ActionError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class MovesTagsBackError(ActionError):
+    """A Retry of an older commit than the tags hold: it needs a confirmation."""
 
 
 def find_repository(name: str, provider: str | None = None) -> RepositoryConfig:
@@ -89,13 +94,34 @@ def cancel(build_id: str, *, user: str) -> BuildRecord:
     return _existing(build_id)
 
 
-def retry(build_id: str, *, user: str) -> BuildRecord:
-    """Queue a new build of the same commit and rule as a finished build."""
+def retry(build_id: str, *, user: str, force: bool = False) -> BuildRecord:
+    """Queue a new build of the same commit and rule as a finished build.
+
+    When the rule's tags for that ref have since moved to a later push, the retry would move
+    them back: it is refused (MovesTagsBackError) unless `force` confirms it.
+    """
     build = _existing(build_id)
     if not build.status.is_terminal():
         raise ActionError(409, f"build {build_id} is still {build.status.value}; "
                                "cancel it or wait for it to end")
-    (new,) = store().create_builds([replace(build.plan, trigger=TRIGGER_RETRY)])
-    store().append_log(new.id, f"Retry of build {build_id} requested by {user or 'a user'}.\n")
+    newer = last_pushed(store(), build.plan)
+    moves_back = (newer is not None and newer.commit != build.commit
+                  and newer.created_at > build.created_at)
+    if moves_back and not force:
+        assert newer is not None
+        raise MovesTagsBackError(
+            409, f"build {build_id} is of commit {build.commit[:7]}, but the tags of its rule "
+                 f"for {build.ref} now hold the later push {newer.commit[:7]} (build "
+                 f"{newer.id}); retrying would move {', '.join(_tag_names(build))} back. "
+                 'Confirm to do it anyway (API: {"force": true}).')
+    plan = replace(build.plan, trigger=TRIGGER_RETRY, move_tags_back=moves_back)
+    (new,) = store().create_builds([plan])
+    confirmed = " (confirmed: moves the tags back to this commit)" if moves_back else ""
+    store().append_log(new.id, f"Retry of build {build_id} requested by {user or 'a user'}"
+                               f"{confirmed}.\n")
     enqueue_all(build_queue(), [new])
     return new
+
+
+def _tag_names(build: BuildRecord) -> list[str]:
+    return [reference.rpartition(":")[2] for reference in build.tags]

@@ -93,8 +93,11 @@ def cancel_build(build_id: str) -> tuple[Response, int]:
 @bp.post("/builds/<build_id>/retry")
 @require_action
 def retry_build(build_id: str) -> tuple[Response, int]:
-    """Queue a new build of the same commit and rule → 202 {"builds": [BUILD]}."""
-    return jsonify(builds=[actions.retry(build_id, user=actor()).to_dict()]), 202
+    """Queue a new build of the same commit and rule → 202 {"builds": [BUILD]}; 409 when it
+    would move the tags back to an older commit, unless the body is {"force": true}."""
+    data = request.get_json(silent=True)
+    force = isinstance(data, dict) and data.get("force") is True
+    return jsonify(builds=[actions.retry(build_id, user=actor(), force=force).to_dict()]), 202
 
 
 @bp.get("/deliveries")

@@ -18,7 +18,7 @@ from core.errors import HookError, SignatureError
 from core.forges import ForgeAdapter
 from core.plan import BuildPlan
 from core.signatures import verify_signature
-from records.coordination import find_same_commit
+from records.tag_history import holding_commit
 from service.extensions import build_queue, delivery_log, rules, store
 from service.queueing import enqueue_all
 
@@ -113,6 +113,7 @@ def _unrecorded(decision: Decision) -> Answer:
 
 
 def _earlier_build(plan: BuildPlan) -> EarlierBuild | None:
-    """A build of the same rule and commit that succeeded or is under way, if any."""
-    found = find_same_commit(store(), plan)
+    """The build already doing this plan's work: its rule's tags for its ref hold the commit,
+    or a build of the same rule, ref and commit is under way."""
+    found = holding_commit(store(), plan)
     return EarlierBuild(found.id, found.status.value) if found else None

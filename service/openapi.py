@@ -69,6 +69,8 @@ BUILD = _object({
     "digest": _nullable("string"),
     "error": _nullable("string"),
     "superseded_by": _nullable("string"),
+    "reused_from": _nullable("string", description="The build whose image this build pushed "
+                             "again instead of building the same commit and inputs"),
     "delivery_id": _nullable("string"),
     "created_at": {"type": "string", "format": "date-time"},
     "started_at": _nullable("string", format="date-time"),
@@ -78,7 +80,7 @@ BUILD = _object({
                        for name in ("cloning", "building", "pushing", "finished")},
                       ["cloning", "building", "pushing", "finished"]),
 }, ["id", "repository", "provider", "rule_index", "ref", "commit", "status", "trigger", "tags",
-    "digest", "error", "superseded_by", "delivery_id", "created_at", "started_at",
+    "digest", "error", "superseded_by", "reused_from", "delivery_id", "created_at", "started_at",
     "finished_at", "duration_seconds", "phases"])
 
 DELIVERY = _object({
@@ -181,10 +183,15 @@ PATHS: dict[str, Any] = {
         "post": {"summary": "Queue a new build of the same commit and rule",
                  "operationId": "retryBuild", "tags": ["builds"],
                  "security": [{"bearerAuth": []}],
+                 "requestBody": {"required": False, "content": {"application/json": {
+                     "schema": _object({"force": {
+                         "type": "boolean", "description": "Confirm a retry that moves the "
+                         "rule's tags back to an older commit than they hold"}})}}},
                  "responses": {"202": _json(BUILDS_LIST, "The new build"),
                                "401": _error("No or a wrong token"),
                                "404": _error("No such build"),
-                               "409": _error("The build has not ended yet")}},
+                               "409": _error("The build has not ended yet, or retrying it "
+                                             "would move the tags back (send force)")}},
     },
     "/api/deliveries": {
         "get": {"summary": "Webhook deliveries, newest first", "operationId": "listDeliveries",

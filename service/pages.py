@@ -28,6 +28,7 @@ from core.rules import RepositoryConfig
 from core.status import RUNNING, BuildStatus
 from records import queries
 from records.builds import BuildFilter
+from records.tag_history import takeovers
 from service.auth import (
     read_allowed,
 )
@@ -157,6 +158,8 @@ def build_page(build_id: str) -> str:
         truncated=truncated, last_seq=last_seq, phases=phases(build), phase=phase_of(build),
         running=build.status in RUNNING, rule=rule,
         superseded=queries.superseded_builds(_engine(), build_id),
+        takeovers=takeovers(store(), build, before=build.pushing_at or build.finished_at)
+        if build.status is BuildStatus.SUCCESS else [],
         link=commit_url(build.plan.clone_url, build.provider, build.commit),
     )
 

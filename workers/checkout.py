@@ -25,6 +25,7 @@ class MirrorCheckout:
         self.timeout = timeout
         self.log = log
         self.auth = auth or {}
+        self._fetched: set[str] = set()  # URLs whose refs this checkout fetched afresh
 
     def mirror_path(self, url: str) -> Path:
         """Where the mirror of `url` lives (named by a hash: URLs may carry credentials)."""
@@ -51,6 +52,8 @@ class MirrorCheckout:
     def _fetch(self, mirror: Path, *args: str) -> None:
         run_git(["fetch", "--quiet", *args], cwd=mirror, timeout=self.timeout,
                 extra_env=self.auth)
+        if "--prune" in args:
+            self._fetched.add(str(mirror))
 
     def _create_mirror(self, url: str, mirror: Path) -> None:
         self.log(f"Cloning {redact(url)} into a new mirror (first build of this repository)\n")
@@ -60,6 +63,7 @@ class MirrorCheckout:
         run_git(["remote", "add", "--mirror=fetch", "origin", url], cwd=partial, timeout=60)
         self._fetch(partial, "--prune", "origin")
         os.replace(partial, mirror)
+        self._fetched.add(str(mirror))
 
     def update(self, url: str, commit: str) -> Path:
         """Make sure the mirror holds `commit`, fetching only what is new; returns the mirror."""
@@ -108,6 +112,44 @@ class MirrorCheckout:
     def head_commit(self, checkout: Path) -> str:
         """The commit a checkout is at (an annotated tag's target, not the tag object)."""
         return run_git(["rev-parse", "HEAD"], cwd=checkout, timeout=60).strip()
+
+    def has_commit(self, url: str, commit: str) -> bool:
+        """Whether the mirror of `url` holds `commit`."""
+        mirror = self.mirror_path(url)
+        return mirror.exists() and self._has_commit(mirror, commit)
+
+    def refresh(self, url: str, commits: set[str]) -> None:
+        """Make the mirror's refs current (their heads decide which build is newest), and hold
+        `commits` if the forge still has them; fetches only when this checkout has not."""
+        mirror = self.mirror_path(url)
+        if str(mirror) in self._fetched and all(self.has_commit(url, c) for c in commits):
+            return
+        try:
+            with self._locked(url) as locked:
+                self.log("Fetching the repository's current branches and tags into the mirror\n")
+                self._fetch(locked, "--prune", "origin")
+        except GitError as exc:
+            raise CloneError(f"could not fetch {redact(url)}: {exc}") from None
+
+    def ref_head(self, url: str, ref: str) -> str | None:
+        """The commit `ref` points at in the mirror (a tag peeled), or None when it is gone."""
+        try:
+            out = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                           f"{ref}^{{commit}}"], cwd=self.mirror_path(url), timeout=60)
+        except GitError:
+            return None
+        return out.strip() or None
+
+    def is_ancestor(self, url: str, ancestor: str, descendant: str) -> bool:
+        """Whether `ancestor` is a proper ancestor of `descendant` in the mirror."""
+        if ancestor == descendant:
+            return False
+        try:
+            run_git(["merge-base", "--is-ancestor", ancestor, descendant],
+                    cwd=self.mirror_path(url), timeout=self.timeout)
+        except GitError:
+            return False
+        return True
 
     def changed_files(self, url: str, before: str, after: str) -> list[str] | None:
         """Files changed between two commits, from the mirror; None when `before` is unknown."""

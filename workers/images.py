@@ -114,6 +114,25 @@ class DockerImages:
         self.log(f"Pulled the previous image {reference} to use as layer cache\n")
         return True
 
+    def fetch_by_digest(self, repository: str, digest: str, *,
+                        auth_config: Mapping[str, str] | None = None) -> str:
+        """The local id of `repository@digest`, pulled from the registry unless the engine has
+        it; PushError when it cannot be had (the image to push again is gone)."""
+        reference = f"{repository}@{digest}"
+        try:
+            return str(self.api.inspect_image(reference)["Id"])
+        except docker.errors.ImageNotFound:
+            pass
+        try:
+            for chunk in self.api.pull(repository, tag=digest, stream=True, decode=True,
+                                       auth_config=dict(auth_config) if auth_config else None):
+                if "error" in chunk or "errorDetail" in chunk:
+                    raise docker.errors.APIError(_error_message(chunk))
+            return str(self.api.inspect_image(reference)["Id"])
+        except docker.errors.APIError as exc:
+            message = getattr(exc, "explanation", None) or exc
+            raise PushError(f"could not fetch {reference} to push it again: {message}") from None
+
     def image_id(self, reference: str) -> str:
         """The id of a local image a build hook made; ImageBuildError when it is missing."""
         try:

@@ -26,6 +26,8 @@ from workers.credentials import BuildSecrets, CredentialError, resolve_credentia
 from workers.hooks import Hooks, NoHooks, hook_environment
 from workers.images import DockerImages, split_reference
 from workers.labels import oci_labels
+from workers.ordering import take_newest
+from workers.retag import image_to_reuse, note_takeovers, pull_reused_image
 from workers.watchdog import Watchdog, kill_this_process
 
 logger = logging.getLogger(__name__)
@@ -78,7 +80,11 @@ def sweep_workspaces(store: BuildStore, workspace: Path) -> None:
 def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docker_api: Any,
                   environ: Mapping[str, str], stop: Callable[[], None] | None = None
                   ) -> BuildStatus:
-    """Run one build to its end, recording each transition; returns the final status."""
+    """Run one build to its end, recording each transition; returns its final status.
+
+    When its turn comes, the job builds the newest queued commit of the rule and ref
+    (workers/ordering.py): this build, or a newer one it supersedes this one with.
+    """
     build = store.get_build(build_id)
     if build is None:
         logger.warning("build %s is not in the database; nothing to do", build_id)
@@ -90,45 +96,60 @@ def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docke
         current = store.get_build(build_id)
         logger.info("build %s is %s; not starting it", build_id, current and current.status)
         return current.status if current else BuildStatus.FAILED
+    turn: BuildRecord | None = build
+    while turn is not None:
+        turn = _run_turn(turn, store=store, settings=settings, docker_api=docker_api,
+                         environ=environ, stop=stop or kill_this_process, workspace=workspace)
+    final = store.get_build(build_id)
+    return final.status if final else BuildStatus.FAILED
+
+
+def _run_turn(build: BuildRecord, *, store: BuildStore, settings: Settings, docker_api: Any,
+              environ: Mapping[str, str], stop: Callable[[], None], workspace: Path
+              ) -> BuildRecord | None:
+    """Build `build` (which holds its rule and ref's turn) unless a newer queued build of them
+    should run instead: then return that one, which this job has claimed."""
     try:
         secrets = resolve_credentials(build.plan, environ)
     except CredentialError as exc:
-        BuildLog(store, build_id)(f"\nBuild failed while {exc.phase}: {exc.user_message}\n")
-        store.set_status(build_id, BuildStatus.FAILED, error=exc.user_message)
-        return BuildStatus.FAILED
-    log = BuildLog(store, build_id, secrets=secrets.masked)
-    watchdog = Watchdog(store, build_id, timeout=build.plan.timeout, log=log,
-                        stop=stop or kill_this_process)
+        BuildLog(store, build.id)(f"\nBuild failed while {exc.phase}: {exc.user_message}\n")
+        store.set_status(build.id, BuildStatus.FAILED, error=exc.user_message)
+        return None
+    log = BuildLog(store, build.id, secrets=secrets.masked)
+    watchdog = Watchdog(store, build.id, timeout=build.plan.timeout, log=log, stop=stop)
     watchdog.start()
-    workdir = Path(tempfile.mkdtemp(prefix=f"{build_id}-", dir=workspace))
+    workdir = Path(tempfile.mkdtemp(prefix=f"{build.id}-", dir=workspace))
+    status, error, digest = BuildStatus.FAILED, None, None
     try:
+        log(f"Build {build.id}: {build.plan.repository} {build.plan.ref} at {build.commit}\n")
+        checkout = MirrorCheckout(Path(settings.mirror_dir), timeout=settings.git_timeout,
+                                  log=log, auth=secrets.git_env)
+        checkout.update(build.plan.clone_url, build.commit)
+        chosen = take_newest(store, build, checkout, log)
+        if chosen is not build:
+            return chosen
         status, error, digest = _phases(build, store=store, settings=settings,
                                         docker_api=docker_api, log=log, workdir=workdir,
-                                        secrets=secrets)
+                                        secrets=secrets, checkout=checkout)
     except BuildError as exc:
         log(f"\nBuild failed while {exc.phase}: {exc.user_message}\n")
         status, error, digest = BuildStatus.FAILED, exc.user_message, None
     except Exception as exc:
-        logger.exception("build %s crashed", build_id)
+        logger.exception("build %s crashed", build.id)
         error = f"internal error: {type(exc).__name__}: {log.mask(str(exc))}"
         log(f"\n{error}\n")
         status, digest = BuildStatus.FAILED, None
     finally:
         watchdog.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    store.set_status(build_id, status, error=error, digest=digest)
-    return status
+    store.set_status(build.id, status, error=error, digest=digest)
+    return None
 
 
 def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker_api: Any,
-            log: BuildLog, workdir: Path, secrets: BuildSecrets
+            log: BuildLog, workdir: Path, secrets: BuildSecrets, checkout: MirrorCheckout
             ) -> tuple[BuildStatus, str | None, str | None]:
     plan = build.plan
-    log(f"Build {build.id}: {plan.repository} {plan.ref} at {plan.commit}\n")
-    checkout = MirrorCheckout(Path(settings.mirror_dir), timeout=settings.git_timeout, log=log,
-                              auth=secrets.git_env)
-    source = checkout.checkout(plan.clone_url, plan.commit, workdir / "src",
-                               submodules=plan.submodules)
     if plan.path_filter is not None and plan.before:
         files = checkout.changed_files(plan.clone_url, plan.before, plan.commit)
         if files is not None:
@@ -137,12 +158,19 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
             if not passes:
                 log(f"Skipped: {reason}\n")
                 return BuildStatus.SKIPPED, reason, None
+    images = DockerImages(docker_api, log=log)
+    reused = image_to_reuse(store, build)
+    if reused is not None:
+        pull_reused_image(store, build, reused, images, auth_config=secrets.auth_config, log=log)
+        return _push_tags(build, images, store=store, settings=settings, log=log,
+                          secrets=secrets, hooks=NoHooks())
+    source = checkout.checkout(plan.clone_url, plan.commit, workdir / "src",
+                               submodules=plan.submodules)
     revision = checkout.head_commit(source)
     context_dir, dockerfile = resolve_build_paths(source, plan.context, plan.dockerfile)
     hooks = _hooks(plan, revision, source, context_dir / dockerfile, dockerfile, log)
     hooks.run("post_checkout")
     store.set_status(build.id, BuildStatus.BUILDING)
-    images = DockerImages(docker_api, log=log)
     hooks.run("pre_build")
     if hooks.run("build"):
         image_id = images.image_id(plan.tags[0])
@@ -160,6 +188,16 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
     for reference in plan.tags:
         images.tag(image_id, reference)
     store.set_status(build.id, BuildStatus.PUSHING)
+    return _push_tags(build, images, store=store, settings=settings, log=log, secrets=secrets,
+                      hooks=hooks)
+
+
+def _push_tags(build: BuildRecord, images: DockerImages, *, store: BuildStore,
+               settings: Settings, log: BuildLog, secrets: BuildSecrets,
+               hooks: Hooks | NoHooks) -> tuple[BuildStatus, str | None, str | None]:
+    """Push every tag of the build (saying whose tags it takes over); the build succeeded."""
+    plan = build.plan
+    note_takeovers(store, build, log)
     hooks.run("pre_push")
     digest = ""
     if hooks.run("push"):

@@ -38,8 +38,13 @@ def test_work_an_earlier_build_does_is_dropped_with_its_reason() -> None:
     decision = decide(REPO, [push("refs/heads/main"), push("refs/tags/v1")], earlier=built)
     assert decision.outcome is DeliveryOutcome.QUEUED
     assert [p.ref for p in decision.plans] == ["refs/tags/v1"]
-    assert decision.reason == ("refs/heads/main: rule 1: commit 1111111 was already built by "
-                               "build b-1 (success)")
+    assert decision.reason == ("refs/heads/main: rule 1: its tags for refs/heads/main already "
+                               "hold commit 1111111 (build b-1)")
+    queued = decide(REPO, [push("refs/heads/main")],
+                    earlier=lambda plan: EarlierBuild("b-2", "queued"))
+    assert queued.outcome is DeliveryOutcome.IGNORED
+    assert queued.reason == ("rule 1: commit 1111111 of refs/heads/main is already queued as "
+                             "build b-2")
 
 
 def test_no_plan_is_ignored_with_every_rules_reason() -> None:

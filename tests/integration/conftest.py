@@ -146,6 +146,7 @@ def live_app(worker: subprocess.Popen[bytes], worker_env: dict[str, str]
         app.extensions["rules"]._checked = 0.0
         mtime = time.time() + 1
         os.utime(rules_path, (mtime, mtime))
+        assert app.extensions["rules"].error is None  # reloads now, before any request
 
     app = create_app({
         "TESTING": True,
@@ -289,6 +290,7 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
             app.extensions["rules"]._checked = 0.0
             later = time.time() + 1
             os.utime(rules_path, (later, later))
+            assert app.extensions["rules"].error is None  # reloads now, before any request
 
         for number in range(workers):
             started.append(start_worker(env, var_dir / f"worker-{db}-{number}.log"))

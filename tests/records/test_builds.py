@@ -13,7 +13,6 @@ from records.builds import BuildStore
 from records.coordination import (
     StartResult,
     fail_lost_builds,
-    find_same_commit,
     heartbeat,
     queued_before,
     start_build,
@@ -61,16 +60,11 @@ def test_transitions_not_allowed_change_nothing(
     assert after == before
 
 
-def test_newer_push_supersedes_queued_build_of_same_rule_and_ref(
-    store: BuildStore
-) -> None:
-    (old,) = store.create_builds([make_plan(commit="1" * 40)])
-    (other_ref,) = store.create_builds([make_plan(commit="2" * 40, ref="refs/heads/dev")])
-    (new,) = store.create_builds([make_plan(commit="3" * 40)])
-    old_now = store.get_build(old.id)
-    assert old_now is not None and old_now.status is BuildStatus.SUPERSEDED
-    assert old_now.superseded_by == new.id and old_now.finished_at is not None
-    assert store.get_build(other_ref.id).status is BuildStatus.QUEUED  # type: ignore[union-attr]
+def test_arrival_order_supersedes_nothing(store: BuildStore) -> None:
+    """Which queued build of a rule and ref is newest is git's call, made by the worker."""
+    made = [store.create_builds([make_plan(commit=str(n) * 40)])[0] for n in (3, 1, 2)]
+    assert [store.get_build(b.id).status for b in made] == [  # type: ignore[union-attr]
+        BuildStatus.QUEUED] * 3
 
 
 def test_running_build_is_not_superseded(store: BuildStore) -> None:
@@ -90,18 +84,6 @@ def test_one_build_per_rule_and_ref_runs_at_a_time(store: BuildStore) -> None:
     assert store.set_status(first.id, BuildStatus.FAILED, error="boom")
     assert start_build(store, second.id) is StartResult.STARTED
     assert start_build(store, second.id) is StartResult.GONE
-
-
-def test_same_commit_lookup_sees_success_and_in_progress_only(
-    store: BuildStore
-) -> None:
-    (failed,) = store.create_builds([make_plan()])
-    store.set_status(failed.id, BuildStatus.FAILED, error="x")
-    assert find_same_commit(store, make_plan()) is None
-    (queued,) = store.create_builds([make_plan()])
-    found = find_same_commit(store, make_plan())
-    assert found is not None and found.id == queued.id
-    assert find_same_commit(store, make_plan(rule_index=3)) is None
 
 
 def test_log_is_ordered_and_capped_with_a_marker(store: BuildStore) -> None:

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from core.decision import DeliveryOutcome
+from core.plan import BuildPlan
 from core.status import BuildStatus
 from records import migrate
 from records.builds import BuildStore
@@ -41,23 +42,32 @@ def upgraded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[E
 # How today's records/ reads each kind of row. When records/ renames a read function or moves a
 # helper, change these two functions; never the expected JSON, which is what 789ca48 returned.
 
-def read_build(store: BuildStore, build_id: str, old_plan: dict[str, Any]) -> dict[str, Any]:
+REQUIRED_PLAN_FIELDS = ("repository", "provider", "rule_index", "ref", "commit", "clone_url",
+                        "image", "tags", "dockerfile", "context")
+
+
+def read_build(store: BuildStore, build_id: str, want: dict[str, Any]) -> dict[str, Any]:
     """A build as the samples hold it: the API object, its plan, log and log bookkeeping.
 
-    Plans gained fields since (credentials as references); those read back empty. The release
+    Plans and the API object gained fields since; those read back empty. The release
     listed secret build arguments by name with their values in build_args: such a plan reads
     back with the values still in build_args (masked by their names) and no references.
     """
     build = store.get_build(build_id)
     assert build is not None, f"build {build_id} is gone"
+    old_plan = want["plan"]
+    api = build.to_dict()
+    added = {key: api.pop(key) for key in set(api) - set(want["api"])}
+    assert all(value is None for value in added.values()), f"new API fields: {added}"
     plan = build.plan.to_dict()
-    assert {key: plan.pop(key) for key in set(plan) - set(old_plan)} == {
-        "registry_auth": None, "git_auth": None}
+    new_fields = {key: plan.pop(key) for key in set(plan) - set(old_plan)}
+    fresh = BuildPlan(**{k: old_plan[k] for k in REQUIRED_PLAN_FIELDS}).to_dict()
+    assert new_fields == {key: fresh[key] for key in new_fields}, "new fields read as defaults"
     legacy_names = old_plan["secret_build_args"]
     assert plan["secret_build_args"] == []
     assert set(legacy_names) <= {name for name, _ in plan["build_args"]}
     plan["secret_build_args"] = legacy_names
-    return {"api": build.to_dict(), "plan": plan, "log": store.get_log(build_id),
+    return {"api": api, "plan": plan, "log": store.get_log(build_id),
             "log_size": build.log_size, "heartbeat_at": iso(build.heartbeat_at)}
 
 
@@ -75,7 +85,7 @@ def test_every_build_and_log_reads_back_unchanged(upgraded: tuple[Engine, Any]) 
     assert {b["api"]["status"] for b in wanted.values()} >= {
         "queued", "building", "success", "failed", "superseded", "timed_out"}
     for build_id, want in wanted.items():
-        got = read_build(store, build_id, want["plan"])
+        got = read_build(store, build_id, want)
         api = want["api"]
         if api["started_at"] and not api["finished_at"]:
             # still running: its duration is "until now", so it only grew since the sample

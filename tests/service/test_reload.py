@@ -45,7 +45,7 @@ def test_changed_rules_are_picked_up_and_invalid_ones_keep_the_old(
     page = client.get("/").get_data(as_text=True)
     assert "previous rules are still in force" in page
     answer = sender.github(push("refs/heads/develop", before="0" * 40)).get_json()
-    assert answer["builds"] == [] and "already built" in answer["ignored"]
+    assert answer["builds"] == [] and "is already queued as build" in answer["ignored"]
 
 
 def test_read_rules_file_reads_the_file_and_names_an_unreadable_one(tmp_path: Path) -> None:

@@ -148,17 +148,21 @@ def test_same_commit_is_not_built_twice_for_a_rule(app_factory: Callable[..., Fl
     assert len(queue.enqueued) == 1
 
 
-def test_newer_push_supersedes_the_queued_build(app_factory: Callable[..., Flask]) -> None:
+def test_arrival_order_decides_nothing_the_worker_orders_by_git(
+        app_factory: Callable[..., Flask]) -> None:
+    """A later delivery may carry an older commit: both wait, and the worker (which has the
+    history) builds the newest and supersedes the other."""
     app = app_factory("repositories:\n" + repo_yaml("Codertocat/Hello-World"))
     client = app.test_client()
     sender = WebhookSender(client)
-    older = sender.github(push("refs/heads/master")).get_json()["builds"][0]
-    newer_payload = push("refs/heads/master")
-    newer_payload["after"] = PREVIOUS
-    newer = sender.github(newer_payload).get_json()["builds"][0]
-    older_now = client.get(f"/api/builds/{older['id']}").get_json()
-    assert older_now["status"] == "superseded"
-    assert older_now["superseded_by"] == newer["id"]
+    first = sender.github(push("refs/heads/master")).get_json()["builds"][0]
+    later_payload = push("refs/heads/master")
+    later_payload.update(after=PREVIOUS, forced=True)
+    later = sender.github(later_payload).get_json()["builds"][0]
+    for build in (first, later):
+        assert client.get(f"/api/builds/{build['id']}").get_json()["status"] == "queued"
+    plan = app.extensions["build_store"].get_build(later["id"]).plan
+    assert (plan.forced, plan.before) == (True, later_payload["before"])
 
 
 def test_build_args_and_target_reach_the_plan(app_factory: Callable[..., Flask],
