@@ -93,11 +93,20 @@ def _hex_digest(value: str, prefix: str) -> bytes:
     return digest.lower().encode("ascii")
 
 
+def _header_bytes(value: str) -> bytes:
+    """The bytes a header value was sent as: WSGI servers decode header bytes as latin-1
+    (PEP 3333), so a UTF-8 token arrives as one character per byte."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not from a WSGI server: already decoded text
+        return value.encode("utf-8", "backslashreplace")
+
+
 def _verify_token(headers: Mapping[str, str], keys: list[bytes]) -> None:
     """GitLab sends the secret itself; compare it in constant time with each secret."""
     token = header(headers, GITLAB_TOKEN_HEADER)
     if not token:
         raise SignatureError(f"missing {GITLAB_TOKEN_HEADER} header")
-    sent = token.encode("utf-8", "backslashreplace")
+    sent = _header_bytes(token)
     if not any([hmac.compare_digest(sent, key) for key in keys]):
         raise SignatureError("token does not match")

@@ -23,7 +23,9 @@ from core.forges import common
 
 PROVIDER = "gitlab"
 EVENT_HEADER = "X-Gitlab-Event"
-DELIVERY_HEADERS = ("X-Gitlab-Event-UUID", "Idempotency-Key", "X-Gitlab-Webhook-UUID")
+DELIVERY_HEADERS = ("Idempotency-Key", "X-Gitlab-Event-UUID", "X-Gitlab-Webhook-UUID")
+"""Idempotency-Key stays the same when GitLab retries a delivery (GitLab 17.4+);
+X-Gitlab-Event-UUID changes with every attempt, so it only stands in on older GitLab."""
 PUSH_HOOKS = {"Push Hook": "push", "Tag Push Hook": "tag_push"}
 """X-Gitlab-Event values we build on, with the object_kind each carries."""
 
@@ -39,7 +41,7 @@ def event_name(delivery: Envelope) -> str:
 
 
 def delivery_id(delivery: Envelope) -> str:
-    """X-Gitlab-Event-UUID, else Idempotency-Key, else X-Gitlab-Webhook-UUID; "" when absent."""
+    """Idempotency-Key, else X-Gitlab-Event-UUID, else X-Gitlab-Webhook-UUID; "" when absent."""
     return delivery.first_header(*DELIVERY_HEADERS)
 
 

@@ -519,8 +519,8 @@ def test_gitlab_other_events_are_ignored(event: str) -> None:
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        ({"X-Gitlab-Event-UUID": "a", "Idempotency-Key": "b", "X-Gitlab-Webhook-UUID": "c"}, "a"),
-        ({"Idempotency-Key": "b", "X-Gitlab-Webhook-UUID": "c"}, "b"),
+        ({"X-Gitlab-Event-UUID": "a", "Idempotency-Key": "b", "X-Gitlab-Webhook-UUID": "c"}, "b"),
+        ({"X-Gitlab-Event-UUID": "a", "X-Gitlab-Webhook-UUID": "c"}, "a"),
         ({"x-gitlab-webhook-uuid": "c"}, "c"),
         ({}, ""),
     ],

@@ -272,3 +272,14 @@ def test_gitlab_ignores_hmac_headers() -> None:
     headers = {"X-Hub-Signature-256": sign_github(b"{}", "tok")}
     with pytest.raises(SignatureError, match="missing X-Gitlab-Token"):
         verify_signature("gitlab", b"{}", headers=headers, secrets=["tok"])
+
+
+def test_gitlab_token_with_non_ascii_characters_matches_as_wsgi_delivers_it() -> None:
+    """GitLab sends the token's UTF-8 bytes; WSGI hands header bytes over as latin-1 text."""
+    token = "jeton-sécurisé-✓"
+    as_wsgi_decodes = token.encode("utf-8").decode("latin-1")
+    verify_signature("gitlab", b"{}", headers={"X-Gitlab-Token": as_wsgi_decodes},
+                     secrets=[token])
+    with pytest.raises(SignatureError, match="token does not match"):
+        verify_signature("gitlab", b"{}", headers={"X-Gitlab-Token": as_wsgi_decodes},
+                         secrets=["jeton-securise-?"])

@@ -271,3 +271,21 @@ def test_deliveries_list_every_delivery_with_its_outcome(
         assert (logged["reason"] is None) is (outcome == "queued"), logged
     assert by_id[hooks[0][0].delivery]["build_ids"] == queue.enqueued[:1]
     assert by_id[hooks[3][0].delivery]["repository"] == "nobody/here"
+
+
+def test_gitlab_retries_share_the_idempotency_key_and_are_duplicates(
+    forges_app: Flask, queue: RecordingQueue,
+) -> None:
+    """GitLab gives every retry a new X-Gitlab-Event-UUID; Idempotency-Key stays."""
+    client = forges_app.test_client()
+    first = push_hook("gitlab")
+    first.headers["Idempotency-Key"] = "idem-1"
+    retry = push_hook("gitlab")
+    retry.headers["Idempotency-Key"] = "idem-1"
+    assert first.headers["X-Gitlab-Event-UUID"] != retry.headers["X-Gitlab-Event-UUID"]
+
+    assert first.post(client).status_code == 202
+    again = retry.post(client)
+
+    assert again.status_code == 200 and again.get_json()["duplicate"] is True
+    assert len(queue.enqueued) == 1
