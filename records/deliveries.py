@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,12 +35,14 @@ class DeliveryRecord:
     status_code: int
     received_at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape the API returns."""
+    def to_dict(self, *, show_rejected_ids: bool = True) -> dict[str, Any]:
+        """The JSON shape the API returns; anonymous readers do not see the ids of rejected
+        deliveries (an unsigned sender could otherwise learn ids to replay elsewhere)."""
+        hidden = not show_rejected_ids and self.outcome is DeliveryOutcome.REJECTED
         return {
             "id": self.id,
             "forge": self.forge,
-            "delivery_id": self.delivery_id,
+            "delivery_id": None if hidden else self.delivery_id,
             "event": self.event,
             "repository": self.repository,
             "refs": list(self.refs),
@@ -58,11 +61,12 @@ class DeliveryLog:
         self.engine = engine
         self.builds = builds_store
 
-    def find_delivery(self, forge: str, delivery_id: str) -> DeliveryRecord | None:
-        """The accepted delivery with this id, if we have seen it."""
+    def find_delivery(self, forge: str, repository: str | None,
+                      delivery_id: str) -> DeliveryRecord | None:
+        """The accepted delivery of this forge, repository and id, if we have seen it."""
         if not delivery_id:
             return None
-        key = f"{forge}:{delivery_id}"
+        key = dedupe_key(forge, repository, delivery_id)
         with self.engine.connect() as conn:
             row = (
                 conn.execute(select(deliveries).where(deliveries.c.dedupe_key == key))
@@ -91,7 +95,7 @@ class DeliveryLog:
         the caller answers "duplicate" and nothing is created twice.
         """
         now = self.builds.clock()
-        key = f"{forge}:{delivery_id}" if accepted and delivery_id else None
+        key = dedupe_key(forge, repository, delivery_id) if accepted and delivery_id else None
         ids = [new_build_id(now) for _ in plans]
         try:
             with self.engine.begin() as conn:
@@ -139,6 +143,13 @@ class DeliveryLog:
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
         return [delivery_from_row(r) for r in rows]
+
+
+def dedupe_key(forge: str, repository: str | None, delivery_id: str) -> str:
+    """What makes a delivery a redelivery: its forge, repository and id together, so one
+    repository's deliveries can never pass for another's (migration 0003 rewrote older keys)."""
+    text = json.dumps([forge, repository, delivery_id])
+    return "v2:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def delivery_from_row(row: Any) -> DeliveryRecord:

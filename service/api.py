@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from records.builds import BuildFilter
 from service import actions
 from service.actions import ActionError, build_now, find_repository
-from service.auth import actor, check_read_access, require_action
+from service.auth import actor, bearer_ok, check_read_access, logged_in, require_action
 from service.extensions import delivery_log, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -105,4 +105,5 @@ def list_deliveries() -> Response:
     """Webhook deliveries newest first, with their outcome and reason."""
     limit, offset = _page_args()
     records = delivery_log().recent_deliveries(limit=limit, offset=offset)
-    return jsonify(deliveries=[d.to_dict() for d in records])
+    trusted = logged_in() or bearer_ok()
+    return jsonify(deliveries=[d.to_dict(show_rejected_ids=trusted) for d in records])

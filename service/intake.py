@@ -65,7 +65,7 @@ class Intake:
 
     def duplicate(self) -> Answer:
         """The answer to a redelivery: the original builds, nothing queued again."""
-        original = delivery_log().find_delivery(self.forge, self.delivery_id)
+        original = delivery_log().find_delivery(self.forge, self.repository, self.delivery_id)
         builds = store().get_builds(original.build_ids) if original else []
         return Answer(200, {"duplicate": True, "builds": [b.to_dict() for b in builds],
                             "message": f"delivery {self.delivery_id} was already received; "
@@ -88,7 +88,8 @@ def take_delivery(forge: str, adapter: ForgeAdapter, headers: Mapping[str, str],
             return intake.record(404, DeliveryOutcome.REJECTED, reason)
         if repo.secrets or not repo.insecure_no_secret:
             verify_signature(forge, delivery.body, headers=delivery.headers, secrets=repo.secrets)
-        if intake.delivery_id and delivery_log().find_delivery(forge, intake.delivery_id):
+        if intake.delivery_id and delivery_log().find_delivery(forge, intake.repository,
+                                                               intake.delivery_id):
             return intake.duplicate()
         decision = decide(repo, adapter.parse(delivery), earlier=_earlier_build)
     except SignatureError as exc:

@@ -143,7 +143,7 @@ def test_accepted_delivery_is_recorded_once_with_its_builds(
         plans=[make_plan(commit="b" * 40)], accepted=True)
     assert again is None
     assert len(deliveries.builds.list_builds()) == 1
-    found = deliveries.find_delivery("github", "guid-1")
+    found = deliveries.find_delivery("github", "acme/webapp", "guid-1")
     assert found is not None and found.id == record.id
 
 
@@ -154,7 +154,8 @@ def test_rejected_delivery_does_not_block_its_redelivery(
         forge="github", delivery_id="guid-2", event="push", repository="acme/webapp",
         refs=[], outcome=DeliveryOutcome.REJECTED, reason="bad signature", status_code=401,
         accepted=False)
-    assert rejected is not None and deliveries.find_delivery("github", "guid-2") is None
+    assert rejected is not None
+    assert deliveries.find_delivery("github", "acme/webapp", "guid-2") is None
     accepted = deliveries.record_delivery(
         forge="github", delivery_id="guid-2", event="push", repository="acme/webapp",
         refs=["refs/heads/main"], outcome=DeliveryOutcome.QUEUED, reason=None, status_code=202,

@@ -289,3 +289,36 @@ def test_gitlab_retries_share_the_idempotency_key_and_are_duplicates(
 
     assert again.status_code == 200 and again.get_json()["duplicate"] is True
     assert len(queue.enqueued) == 1
+
+
+def test_a_delivery_id_of_one_repository_cannot_suppress_anothers(
+    app_factory: Callable[..., Flask], queue: RecordingQueue,
+) -> None:
+    """Redeliveries are found by forge, repository and id together."""
+    client = app_factory("repositories:\n" + repo_yaml("acme/one") + repo_yaml("acme/two")
+                         ).test_client()
+    first = make_hook(PUSHES["github"], "acme/one", ref="refs/heads/master", commit=SOME_COMMIT)
+    stolen = make_hook(PUSHES["github"], "acme/two", ref="refs/heads/master", commit=SOME_COMMIT,
+                       delivery=first.delivery)
+
+    assert first.post(client).status_code == 202
+    response = stolen.post(client)
+
+    assert response.status_code == 202, response.get_json()
+    assert [b["repository"] for b in response.get_json()["builds"]] == ["acme/two"]
+    assert len(queue.enqueued) == 2
+
+
+def test_anonymous_readers_do_not_see_rejected_delivery_ids(forges_app: Flask) -> None:
+    client = forges_app.test_client()
+    rejected = push_hook("github", secret="not-the-secret")
+    accepted = push_hook("gitea")
+    assert rejected.post(client).status_code == 401 and accepted.post(client).status_code == 202
+
+    anonymous = client.get("/api/deliveries").get_json()["deliveries"]
+    trusted = client.get("/api/deliveries", headers=AUTH).get_json()["deliveries"]
+
+    assert [d["delivery_id"] for d in anonymous] == [accepted.delivery, None]
+    assert [d["delivery_id"] for d in trusted] == [accepted.delivery, rejected.delivery]
+    page = client.get("/deliveries").get_data(as_text=True)
+    assert rejected.delivery not in page and accepted.delivery in page
