@@ -13,6 +13,7 @@ from typing import Any
 
 from core import defaults
 from core.credentials import GitAuth, RegistryAuth, SecretRef
+from core.notify.targets import StatusTarget, WebhookTarget
 
 TRIGGER_PUSH = "push"
 TRIGGER_MANUAL = "manual"
@@ -36,6 +37,7 @@ class BuildPlan:
     `path_filter` is set only when the worker must compute the changed files itself
     (between `before` and `commit`) and skip the build when the filter says no.
     `secret_build_args` are build arguments whose values the worker resolves at build time.
+    `status` and `notify` say whom the notifier tells about the build (core/notify).
     """
 
     repository: str
@@ -63,6 +65,8 @@ class BuildPlan:
     trigger: str = TRIGGER_PUSH
     registry_auth: RegistryAuth | None = None
     git_auth: GitAuth | None = None
+    status: StatusTarget | None = None
+    notify: tuple[WebhookTarget, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -87,6 +91,8 @@ class BuildPlan:
             }
         data["registry_auth"] = self.registry_auth.to_dict() if self.registry_auth else None
         data["git_auth"] = self.git_auth.to_dict() if self.git_auth else None
+        data["status"] = self.status.to_dict() if self.status else None
+        data["notify"] = [target.to_dict() for target in self.notify]
         return data
 
     @classmethod
@@ -109,6 +115,9 @@ class BuildPlan:
             values["registry_auth"] = RegistryAuth.from_dict(values["registry_auth"])
         if values.get("git_auth"):
             values["git_auth"] = GitAuth.from_dict(values["git_auth"])
+        status = values.get("status")
+        values["status"] = StatusTarget.from_dict(status) if status else None
+        values["notify"] = tuple(WebhookTarget.from_dict(t) for t in values.get("notify") or ())
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
