@@ -17,7 +17,7 @@ from records.db import Clock, iso, make_engine, new_build_id, utcnow
 from records.logs import BuildLogMixin
 from records.migrate import check
 from records.schema import builds
-from records.transitions import transition
+from records.transitions import record_events, transition
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,7 @@ def insert_builds(conn: Connection, ids: Sequence[str], plans: Sequence[BuildPla
                   delivery_id: str | None, now: datetime) -> None:
     """Insert queued builds; older queued builds of the same rule and ref are superseded."""
     conn.execute(insert(builds), build_rows(ids, plans, delivery_id=delivery_id, now=now))
+    record_events(conn, ids, BuildStatus.QUEUED, now=now)
     for build_id, plan in zip(ids, plans, strict=True):
         supersede_queued(conn, plan, build_id, now)
 
