@@ -31,7 +31,7 @@ from records.builds import BuildFilter
 from service.auth import (
     read_allowed,
 )
-from service.extensions import delivery_log, rules, rules_holder, store
+from service.extensions import delivery_log, outbox, rules, rules_holder, store
 from service.presentation import commit_url, phase_of, phases, render_log
 
 bp = Blueprint("pages", __name__)
@@ -157,6 +157,7 @@ def build_page(build_id: str) -> str:
         truncated=truncated, last_seq=last_seq, phases=phases(build), phase=phase_of(build),
         running=build.status in RUNNING, rule=rule,
         superseded=queries.superseded_builds(_engine(), build_id),
+        notifications=outbox().for_build(build_id),
         link=commit_url(build.plan.clone_url, build.provider, build.commit),
     )
 

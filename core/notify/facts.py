@@ -36,6 +36,8 @@ class BuildFacts:
     superseded_by_commit: str | None = None
     build_url: str | None = None
     pusher: str = ""
+    summary: str | None = None
+    """Said instead of the description `describe` derives (a test notification's words)."""
 
     @property
     def short_ref(self) -> str:
@@ -79,7 +81,9 @@ def _pushed(tags: tuple[str, ...], limit: int) -> str:
 def describe(facts: BuildFacts, limit: int = 140) -> str:
     """What happened, in a few words and at most `limit` characters."""
     status, error = facts.status, facts.error or ""
-    if status is BuildStatus.QUEUED:
+    if facts.summary is not None:
+        text = facts.summary
+    elif status is BuildStatus.QUEUED:
         text = "queued"
     elif status.is_running():
         text = "started"
