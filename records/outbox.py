@@ -133,7 +133,7 @@ class Outbox:
                         c.next_attempt_at)
                  .where(c.build_id == build_id,
                         c.state.in_([NotificationState.PENDING, NotificationState.SENDING]))
-                 .order_by(c.event_id, c.id))
+                 .order_by(c.event_id, c.target_key))
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         obsolete: list[str] = []
