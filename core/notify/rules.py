@@ -1,12 +1,13 @@
 """Reading a repository's `status:` and `notify:` keys, with file:line errors (no I/O).
 
-    status: {token: ${VAR}, username: NAME, api_url: URL, insecure: false}
+    status: {token: ${VAR}, username: NAME, api_url: URL, bitbucket: cloud|server,
+             insecure: false}
     notify: [{url: URL or ${VAR}, secret: ${VAR}, events: [...], format: dockerhub|slack,
               insecure: false}, ...]
 
-Provider `bitbucket` serves Bitbucket Cloud and Bitbucket Server / Data Center: without
-`api_url`, or with `api_url` on api.bitbucket.org, it is Cloud; any other `api_url` is a
-Bitbucket Server. Gitea has no public default, so it needs `api_url`.
+Provider `bitbucket` serves Bitbucket Cloud and Bitbucket Server / Data Center. `bitbucket:
+cloud` or `bitbucket: server` says which; without it, no `api_url` or one on api.bitbucket.org
+is Cloud and any other `api_url` is a Server. Gitea has no public default: it needs `api_url`.
 """
 
 from __future__ import annotations
@@ -30,16 +31,20 @@ from core.notify.targets import (
 from core.notify.urls import literal_url_problem, without_trailing_slash
 from core.rules_yaml import Reader
 
-STATUS_KEYS = frozenset({"token", "username", "api_url", "insecure"})
+STATUS_KEYS = frozenset({"token", "username", "api_url", "bitbucket", "insecure"})
+BITBUCKET_EDITIONS = ("cloud", "server")
 NOTIFY_KEYS = frozenset({"url", "secret", "events", "format", "insecure"})
 MAX_NOTIFY_TARGETS = 10
 """At most this many `notify:` entries per repository (each build ending sends to each)."""
 
 
-def status_forge(provider: str, api_url: str | None) -> str:
-    """The commit-status flavour of a provider: bitbucket is Cloud or Server by `api_url`."""
+def status_forge(provider: str, api_url: str | None, edition: str | None = None) -> str:
+    """The commit-status flavour of a provider: bitbucket is Cloud or Server by `edition`,
+    else by `api_url`."""
     if provider != "bitbucket":
         return provider
+    if edition is not None:
+        return f"bitbucket-{edition}"
     if api_url is None or urlsplit(api_url).hostname == BITBUCKET_CLOUD_HOST:
         return "bitbucket-cloud"
     return "bitbucket-server"
@@ -58,9 +63,14 @@ def status_target(reader: Reader, node: yaml.Node | None, path: str,
     if api_url is not None and (problem := literal_url_problem(api_url, insecure=insecure)):
         reader.error(f["api_url"], f"{path}.api_url", f"{api_url!r} {problem}")
         return None
+    edition = reader.string(f.get("bitbucket"), f"{path}.bitbucket")
+    if edition is not None and (provider != "bitbucket" or edition not in BITBUCKET_EDITIONS):
+        reader.error(f["bitbucket"], f"{path}.bitbucket", "is cloud or server, and only for "
+                     f"provider bitbucket (got {edition!r} for {provider})")
+        return None
     if provider is None or token is None:
         return None
-    forge = status_forge(provider, api_url)
+    forge = status_forge(provider, api_url, edition)
     if forge not in STATUS_FORGES:  # an unknown provider, reported at `provider`
         return None
     if api_url is None and forge not in DEFAULT_API_URLS:

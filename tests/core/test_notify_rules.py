@@ -55,6 +55,11 @@ TOKEN_ONLY = "status:\n  token: ${TOKEN}\n"
     pytest.param("bitbucket", TOKEN_ONLY + "  api_url: https://bitbucket.example.com\n",
                  "bitbucket-server", "https://bitbucket.example.com",
                  id="bitbucket-other-api-url-is-server"),
+    pytest.param("bitbucket", TOKEN_ONLY + "  api_url: http://127.0.0.1:7990\n"
+                 "  bitbucket: cloud\n", "bitbucket-cloud", "http://127.0.0.1:7990",
+                 id="bitbucket-edition-says-cloud"),
+    pytest.param("bitbucket", TOKEN_ONLY + "  bitbucket: server\n  api_url: https://bb.lan/\n",
+                 "bitbucket-server", "https://bb.lan", id="bitbucket-edition-says-server"),
     pytest.param("github", TOKEN_ONLY + "  api_url: https://ghe.example.com/api/v3\n", "github",
                  "https://ghe.example.com/api/v3", id="github-enterprise"),
     pytest.param("gitlab", TOKEN_ONLY + "  api_url: http://127.0.0.1:8080/api/v4\n", "gitlab",
@@ -134,6 +139,11 @@ ERRORS = [
     pytest.param("github", TOKEN_ONLY + "  api_url: https://u:p@ghe.example.com\n",
                  "status.api_url: 'https://u:p@ghe.example.com' must not contain credentials",
                  id="credentials-in-api-url"),
+    pytest.param("github", TOKEN_ONLY + "  bitbucket: cloud\n", "rules.yaml:9: repositories[0]."
+                 "status.bitbucket: is cloud or server, and only for provider bitbucket",
+                 id="edition-on-github"),
+    pytest.param("bitbucket", TOKEN_ONLY + "  bitbucket: datacenter\n",
+                 "status.bitbucket: is cloud or server", id="unknown-edition"),
     pytest.param("github", TOKEN_ONLY + "  colour: red\n", "rules.yaml:9: repositories[0].status: "
                  "unknown key 'colour'", id="unknown-status-key"),
     pytest.param("github", "notify:\n  - secret: ${HOOK_SECRET}\n",
