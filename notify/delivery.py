@@ -45,27 +45,31 @@ class Notifier:
         expand_events(self.outbox.engine, public_url=self.public_url, now=self.outbox.clock(),
                       build_id=build_id)
         attempted: list[NotificationRecord] = []
-        retry_in: list[float] = []
         while len(attempted) < limit:
             row = self.outbox.claim_next(build_id, lease=LEASE)
             if row is None:
                 break
             attempted.append(row)
-            delay = self.attempt(row)
-            if delay is not None:
-                retry_in.append(delay)
-        if len(attempted) >= limit:
-            retry_in.append(0.0)
-        if retry_in and self.queue is not None:
-            try:
-                self.queue.enqueue(build_id, delay=min(retry_in))
-            except Exception:  # noqa: BLE001 - the sweep enqueues due retries too
-                logger.warning("could not schedule the retry of build %s's notifications",
-                               build_id, exc_info=True)
+            self.attempt(row)
+        if attempted:
+            self._schedule_next(build_id)
         return attempted
 
-    def attempt(self, row: NotificationRecord) -> float | None:
-        """Send one claimed notification and record its answer; the retry delay, if any."""
+    def _schedule_next(self, build_id: str) -> None:
+        """Queue a job for when the build's next pending notification is due (a retry, or
+        rows past this job's limit); the sweep does it too, this only comes sooner."""
+        due = self.outbox.next_attempt(build_id)
+        if due is None or self.queue is None:
+            return
+        delay = max(0.0, (due - self.outbox.clock()).total_seconds())
+        try:
+            self.queue.enqueue(build_id, delay=delay)
+        except Exception:  # noqa: BLE001 - the sweep enqueues due retries too
+            logger.warning("could not schedule the retry of build %s's notifications",
+                           build_id, exc_info=True)
+
+    def attempt(self, row: NotificationRecord) -> None:
+        """Send one claimed notification and record its answer."""
         attempt = send(row.request, client=self.client, environ=self.environ)
         decision = decide(status=attempt.status, error=attempt.error,
                           retry_after=attempt.retry_after, attempts=row.attempts,
@@ -77,4 +81,3 @@ class Notifier:
         log = logger.info if verdict is Verdict.SENT else logger.warning
         log("%s %s of build %s (%s) to %s: %s", row.kind, row.event, row.build_id,
             verdict.value, row.target, answer)
-        return decision.delay if verdict is Verdict.RETRY else None

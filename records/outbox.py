@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 
 from core.notify.request import OutgoingRequest
 from core.notify.targets import KIND_COMMIT_STATUS
@@ -168,6 +168,15 @@ class Outbox:
             conn.execute(update(notifications).where(
                 notifications.c.id == notification_id,
                 notifications.c.state == NotificationState.SENDING).values(**values))
+
+    def next_attempt(self, build_id: str) -> datetime | None:
+        """When the build's earliest pending notification is due, or None."""
+        query = select(func.min(notifications.c.next_attempt_at)).where(
+            notifications.c.build_id == build_id,
+            notifications.c.state == NotificationState.PENDING)
+        with self.engine.connect() as conn:
+            found: datetime | None = conn.execute(query).scalar_one_or_none()
+        return found
 
     def release_expired(self) -> int:
         """Make rows whose sender died (lease over) due again; returns how many."""

@@ -94,25 +94,34 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-def repository(flavour: str, clone_url: str, image: str, forge: FakeForge,
-               notify: str = "") -> str:
-    """One repository entry with a commit-status target on the fake forge (and `notify`)."""
+def repository(flavour: str, clone_url: str, image: str, forge: FakeForge, *,
+               notify: str = "", name: str | None = None, status_prefix: str | None = None
+               ) -> str:
+    """One repository entry with a commit-status target on the fake forge (none when
+    `status_prefix` is ""), and the `notify:` block `notify`."""
     prefix, extra = STATUS_KEYS[flavour]
+    prefix = prefix if status_prefix is None else status_prefix
     status = (f"    status:\n      token: ${{IT_STATUS_TOKEN}}\n      api_url: "
-              f"{forge.url(prefix)}\n{extra}")
-    return repo_yaml(NAMES[flavour], provider=PROVIDER[flavour], clone_url=clone_url,
+              f"{forge.url(prefix)}\n{extra}") if prefix else ""
+    return repo_yaml(name or NAMES[flavour], provider=PROVIDER[flavour], clone_url=clone_url,
                      image=image, rules=RULE).replace("    rules:\n", status + notify
                                                       + "    rules:\n")
 
 
-def push_and_build(app: Flask, flavour: str, commit: str) -> dict[str, Any]:
-    """Post the flavour's real push fixture for `commit` and wait for the build to end."""
-    client = app.test_client()
-    hook = make_hook(PUSHES[flavour], NAMES[flavour], ref="refs/heads/main", commit=commit)
-    response = hook.post(client)
+def push(app: Flask, flavour: str, commit: str, *, name: str | None = None) -> dict[str, Any]:
+    """Post the flavour's real push fixture for `commit`; the queued build."""
+    hook = make_hook(PUSHES[flavour], name or NAMES[flavour], ref="refs/heads/main",
+                     commit=commit)
+    response = hook.post(app.test_client())
     assert response.status_code == 202, response.get_json()
     (queued,) = response.get_json()["builds"]
-    return wait_for_build(client, queued["id"])
+    return dict(queued)
+
+
+def push_and_build(app: Flask, flavour: str, commit: str, *,
+                   name: str | None = None) -> dict[str, Any]:
+    """Post the flavour's real push fixture for `commit` and wait for the build to end."""
+    return wait_for_build(app.test_client(), push(app, flavour, commit, name=name)["id"])
 
 
 def basic(user: str, password: str) -> str:
