@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.credentials import SecretRef
+from core.notify.urls import describe_url
 
 AUTH_SCHEMES = ("bearer", "token", "private-token", "basic")
 """Authorization: Bearer T · Authorization: token T (Gitea) · PRIVATE-TOKEN: T (GitLab) ·
@@ -59,10 +60,7 @@ class OutgoingRequest:
 
     def describe(self) -> str:
         """Where it goes, safe to show anywhere: the URL, or `${NAME}`."""
-        if self.url is not None:
-            return self.url
-        assert self.url_ref is not None
-        return self.url_ref.describe()
+        return describe_url(self.url, self.url_ref)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the body, JSON-ready (the body is stored as text beside it)."""

@@ -35,26 +35,19 @@ REPORTED = frozenset({
 })
 """The transitions a commit status is set for (building and pushing stay "started")."""
 
-_Q, _R = BuildStatus.QUEUED, BuildStatus.CLONING
-STATES: dict[str, dict[BuildStatus, str]] = {
-    "github": {_Q: "pending", _R: "pending", BuildStatus.SUCCESS: "success",
-               BuildStatus.FAILED: "failure", BuildStatus.TIMED_OUT: "failure",
-               BuildStatus.CANCELLED: "error", BuildStatus.SUPERSEDED: "error",
-               BuildStatus.SKIPPED: "success"},
-    "gitlab": {_Q: "pending", _R: "running", BuildStatus.SUCCESS: "success",
-               BuildStatus.FAILED: "failed", BuildStatus.TIMED_OUT: "failed",
-               BuildStatus.CANCELLED: "canceled", BuildStatus.SUPERSEDED: "canceled",
-               BuildStatus.SKIPPED: "skipped"},
-    "bitbucket-cloud": {_Q: "INPROGRESS", _R: "INPROGRESS", BuildStatus.SUCCESS: "SUCCESSFUL",
-                        BuildStatus.FAILED: "FAILED", BuildStatus.TIMED_OUT: "FAILED",
-                        BuildStatus.CANCELLED: "STOPPED", BuildStatus.SUPERSEDED: "STOPPED",
-                        BuildStatus.SKIPPED: "SUCCESSFUL"},
-    "bitbucket-server": {_Q: "INPROGRESS", _R: "INPROGRESS", BuildStatus.SUCCESS: "SUCCESSFUL",
-                         BuildStatus.FAILED: "FAILED", BuildStatus.TIMED_OUT: "FAILED",
-                         BuildStatus.CANCELLED: "FAILED", BuildStatus.SUPERSEDED: "FAILED",
-                         BuildStatus.SKIPPED: "SUCCESSFUL"},
+_ORDER = (BuildStatus.QUEUED, BuildStatus.CLONING, BuildStatus.SUCCESS, BuildStatus.FAILED,
+          BuildStatus.TIMED_OUT, BuildStatus.CANCELLED, BuildStatus.SUPERSEDED,
+          BuildStatus.SKIPPED)
+_STATE_WORDS = {  # in _ORDER: queued started success failed timed_out cancelled superseded skipped
+    "github": "pending pending success failure failure error error success",
+    "gitea": "pending pending success failure failure error error success",
+    "gitlab": "pending running success failed failed canceled canceled skipped",
+    "bitbucket-cloud": "INPROGRESS INPROGRESS SUCCESSFUL FAILED FAILED STOPPED STOPPED SUCCESSFUL",
+    "bitbucket-server": "INPROGRESS INPROGRESS SUCCESSFUL FAILED FAILED FAILED FAILED SUCCESSFUL",
 }
-STATES["gitea"] = STATES["github"]
+STATES: dict[str, dict[BuildStatus, str]] = {
+    forge: dict(zip(_ORDER, words.split(), strict=True)) for forge, words in _STATE_WORDS.items()}
+"""Each forge's documented state for each reported transition."""
 DESCRIPTION_LIMITS = {"github": 140, "gitea": 140, "gitlab": 255, "bitbucket-cloud": 255,
                       "bitbucket-server": 255}
 KEY_LIMITS = {"github": 255, "gitea": 255, "gitlab": 255, "bitbucket-cloud": 40,

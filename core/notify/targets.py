@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.credentials import SecretRef
+from core.notify.urls import describe_url
 
 STATUS_FORGES = ("github", "gitlab", "gitea", "bitbucket-cloud", "bitbucket-server")
 DEFAULT_API_URLS = {
@@ -87,11 +88,8 @@ class WebhookTarget:
         return KIND_CHAT if self.format == "slack" else KIND_WEBHOOK
 
     def describe(self) -> str:
-        """The URL, or `${NAME}` when the URL itself is a secret: safe to show anywhere."""
-        if self.url is not None:
-            return self.url
-        assert self.url_ref is not None
-        return self.url_ref.describe()
+        """Where it goes, safe to show anywhere: the URL, or `${NAME}`."""
+        return describe_url(self.url, self.url_ref)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (secrets as references)."""

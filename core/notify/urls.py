@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+from core.credentials import SecretRef
+
 
 def is_loopback(host: str) -> bool:
     """True for localhost and loopback addresses."""
@@ -55,3 +57,11 @@ def literal_url_problem(url: str, *, insecure: bool) -> str | None:
 def without_trailing_slash(url: str) -> str:
     """`url` without trailing slashes, so paths can be appended."""
     return url.rstrip("/")
+
+
+def describe_url(url: str | None, url_ref: SecretRef | None) -> str:
+    """A literal URL as it is, a URL that is a secret as `${NAME}`: safe to show anywhere."""
+    if url is not None:
+        return url
+    assert url_ref is not None
+    return url_ref.describe()
