@@ -76,7 +76,8 @@ def send(request: OutgoingRequest, *, client: HttpClient,
     """Send `request` once and say what happened (never raises for a receiver's doing)."""
     resolve = ResolveFn(environ)
     try:
-        url = request.url or resolve(request.url_ref or SecretRef(env="_"), "webhook url")
+        url = request.url if request.url_ref is None else resolve(request.url_ref, "webhook url")
+        assert url is not None
         headers = dict(request.headers) | _auth_headers(request, resolve)
         if request.signing_secret is not None:
             headers[SIGNATURE_HEADER] = sign(request.body, resolve(request.signing_secret,
