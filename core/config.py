@@ -34,6 +34,8 @@ class Settings:
     users: str = ""
     users_file: str = ""
     db_upgrade: str = "check"
+    public_url: str = ""
+    notify_backoff: int = defaults.NOTIFY_BACKOFF
 
     @property
     def workspace_dir(self) -> str:
@@ -72,6 +74,18 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _public_url(environ: Mapping[str, str]) -> str:
+    """AUTOBUILD_PUBLIC_URL without a trailing slash; "" when unset."""
+    raw = environ.get("AUTOBUILD_PUBLIC_URL", "").strip().rstrip("/")
+    if not raw:
+        return ""
+    scheme, _, rest = raw.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c in rest for c in "?#@ "):
+        raise ConfigError("AUTOBUILD_PUBLIC_URL must be the http(s):// address the status "
+                          f"pages are reached at, without query or credentials, got {raw!r}")
+    return raw
+
+
 def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
     """Settings from AUTOBUILD_*, DATABASE_URL and REDIS_URL; paths are relative to base_dir."""
     var_dir = os.path.abspath(os.path.join(base_dir, environ.get("AUTOBUILD_VAR_DIR", "var")))
@@ -101,4 +115,6 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         users=environ.get("AUTOBUILD_USERS", ""),
         users_file=environ.get("AUTOBUILD_USERS_FILE", "").strip(),
         db_upgrade=db_upgrade,
+        public_url=_public_url(environ),
+        notify_backoff=_int(environ, "AUTOBUILD_NOTIFY_BACKOFF", defaults.NOTIFY_BACKOFF),
     )

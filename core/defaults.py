@@ -42,6 +42,11 @@ LS_REMOTE_TIMEOUT = 30
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 QUEUE_NAME = "builds"
+NOTIFY_QUEUE_NAME = "notifications"
+"""The queue the notifier (`python -m workers --queue notifications`) sends from."""
+
+NOTIFY_BACKOFF = 10
+"""Seconds before a notification's first retry; each later one waits 3 times longer."""
 
 DOCKER_HOST = "unix:///var/run/docker.sock"
 """The Docker engine workers build with, as DOCKER_HOST spells it."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.events import ZERO_SHA, PushEvent, RefKind
+from core.notify.targets import StatusTarget, status_context
 from core.paths import build_paths, files_pass_filter
 from core.plan import TRIGGER_MANUAL, TRIGGER_PUSH, BuildPlan, PathFilter
 from core.rules import BuildRule, RepositoryConfig, compile_source
@@ -163,9 +164,21 @@ def _evaluate(
         trigger=TRIGGER_MANUAL if manual else TRIGGER_PUSH,
         registry_auth=repo.registry_auth, git_auth=repo.git_auth, forced=event.forced,
         fixed_tags=fixed_references(rule, repo.image, references),
+        status=_status_target(repo, rule), notify=repo.notify,
     )
     reason = f"{prefix}: matches: would push {', '.join(references)}{note}"
     return RuleOutcome(rule, True, references, reason), plan
+
+
+def _status_target(repo: RepositoryConfig, rule: BuildRule) -> StatusTarget | None:
+    """The repository's status target with the rule's context (numbered when two rules of
+    the repository share a tag template, so they never overwrite each other's status)."""
+    if repo.status is None:
+        return None
+    context = status_context(rule.tag)
+    if sum(1 for other in repo.rules if other.tag == rule.tag) > 1:
+        context += f" (rule {rule.index + 1})"
+    return repo.status.with_context(context)
 
 
 def match(repo: RepositoryConfig, event: PushEvent, *, manual: bool = False) -> MatchResult:

@@ -15,6 +15,7 @@ from typing import Any
 
 from core import defaults
 from core.credentials import GitAuth, RegistryAuth, SecretRef
+from core.notify.targets import StatusTarget, WebhookTarget
 
 TRIGGER_PUSH = "push"
 TRIGGER_MANUAL = "manual"
@@ -45,6 +46,7 @@ class BuildPlan:
     `forced` says the push was forced (the ref moved to a commit that need not descend from
     `before`); `fixed_tags` are the tags from templates without placeholders (`latest`), which
     every ref of the rule moves; `move_tags_back` is a confirmed Retry of an older commit.
+    `status` and `notify` say whom the notifier tells about the build (core/notify).
     """
 
     repository: str
@@ -75,6 +77,8 @@ class BuildPlan:
     forced: bool = False
     fixed_tags: tuple[str, ...] = ()
     move_tags_back: bool = False
+    status: StatusTarget | None = None
+    notify: tuple[WebhookTarget, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -100,6 +104,8 @@ class BuildPlan:
             }
         data["registry_auth"] = self.registry_auth.to_dict() if self.registry_auth else None
         data["git_auth"] = self.git_auth.to_dict() if self.git_auth else None
+        data["status"] = self.status.to_dict() if self.status else None
+        data["notify"] = [target.to_dict() for target in self.notify]
         return data
 
     @classmethod
@@ -123,6 +129,9 @@ class BuildPlan:
             values["registry_auth"] = RegistryAuth.from_dict(values["registry_auth"])
         if values.get("git_auth"):
             values["git_auth"] = GitAuth.from_dict(values["git_auth"])
+        status = values.get("status")
+        values["status"] = StatusTarget.from_dict(status) if status else None
+        values["notify"] = tuple(WebhookTarget.from_dict(t) for t in values.get("notify") or ())
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

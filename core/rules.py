@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from core import defaults
 from core.credentials import GitAuth, RegistryAuth, SecretRef
 from core.events import RefKind
+from core.notify.targets import StatusTarget, WebhookTarget
 from core.tags import split_templates
 
 PROVIDERS = ("github", "bitbucket", "gitlab", "gitea")
@@ -79,6 +80,8 @@ class RepositoryConfig:
     registry_auth: RegistryAuth | None = None
     default_rules: bool = False
     git_auth: GitAuth | None = None
+    status: StatusTarget | None = None
+    notify: tuple[WebhookTarget, ...] = ()
 
 
 @dataclass(frozen=True)

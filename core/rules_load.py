@@ -18,6 +18,7 @@ from core.clone_urls import clone_url_problem
 from core.credentials import SecretRef
 from core.errors import RulesError
 from core.events import RefKind
+from core.notify.rules import status_target, webhook_targets
 from core.paths import build_path_problem, glob_problem
 from core.rules import PROVIDERS, BuildRule, RepositoryConfig, RuleSet, compile_source
 from core.rules_credentials import git_auth, registry_auth, webhook_secrets
@@ -34,7 +35,7 @@ from core.tags import (
 
 REPOSITORY_KEYS = frozenset({
     "name", "provider", "clone_url", "secret", "secrets", "insecure_no_secret", "image",
-    "hooks", "registry_auth", "git_auth", "rules",
+    "hooks", "registry_auth", "git_auth", "rules", "status", "notify",
 })
 RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
@@ -99,6 +100,8 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
     hooks = reader.boolean(f.get("hooks"), f"{path}.hooks", False)
     auth = registry_auth(reader, f.get("registry_auth"), f"{path}.registry_auth")
     git = git_auth(reader, f.get("git_auth"), f"{path}.git_auth")
+    status = status_target(reader, f.get("status"), f"{path}.status", provider)
+    notify = webhook_targets(reader, f.get("notify"), f"{path}.notify")
     rules_node = f.get("rules")
     rules = default_rules() if rules_node is None else _rules(reader, rules_node, f"{path}.rules")
     if reader.count() > before:
@@ -107,7 +110,7 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
     repo = RepositoryConfig(
         name=name, provider=provider, clone_url=clone_url, image=image, secrets=secrets,
         insecure_no_secret=insecure, rules=rules, hooks=hooks, registry_auth=auth,
-        git_auth=git,
+        git_auth=git, status=status, notify=notify,
         default_rules=rules_node is None,
     )
     return repo

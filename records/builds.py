@@ -17,7 +17,7 @@ from records.db import Clock, iso, make_engine, new_build_id, utcnow
 from records.logs import BuildLogMixin
 from records.migrate import check
 from records.schema import builds
-from records.transitions import transition
+from records.transitions import record_events, transition
 
 
 @dataclass(frozen=True)
@@ -232,6 +232,7 @@ def insert_builds(conn: Connection, ids: Sequence[str], plans: Sequence[BuildPla
     """Insert queued builds. Which of several queued builds of one rule and ref is the newest
     is decided by the worker, from git (workers/ordering.py), never by arrival order here."""
     conn.execute(insert(builds), build_rows(ids, plans, delivery_id=delivery_id, now=now))
+    record_events(conn, ids, BuildStatus.QUEUED, now=now)
 
 
 def build_rows(

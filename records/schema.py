@@ -1,4 +1,5 @@
-"""SQLAlchemy tables of the system of record: builds, their logs, webhook deliveries."""
+"""SQLAlchemy tables of the system of record: builds, their logs and events, webhook deliveries,
+and the notifications outbox."""
 
 from __future__ import annotations
 
@@ -108,4 +109,43 @@ deliveries = Table(
     Column("received_at", UTCDateTime(), nullable=False),
     UniqueConstraint("dedupe_key", name="uq_delivery_dedupe"),
     Index("ix_deliveries_received", "received_at"),
+)
+
+build_events = Table(
+    "build_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("build_id", String(32), ForeignKey("builds.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    # set once the event's notifications are recorded (records/notify_fanout.py)
+    Column("expanded_at", UTCDateTime()),
+    Index("ix_build_events_build", "build_id", "id"),
+    Index("ix_build_events_expanded", "expanded_at"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(32), primary_key=True),  # also the webhook's delivery id
+    Column("event_id", Integer, ForeignKey("build_events.id"), nullable=False),
+    Column("build_id", String(32), ForeignKey("builds.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # commit_status | webhook | chat
+    Column("target", String(1024), nullable=False),  # where it goes, without secrets
+    Column("target_key", String(300), nullable=False),  # the same for every event at a target
+    Column("event", String(16), nullable=False),  # the build status it tells
+    Column("request", Text, nullable=False),  # JSON OutgoingRequest without body or secrets
+    Column("body", Text, nullable=False),  # the exact JSON sent
+    Column("state", String(16), nullable=False),  # pending | sending | sent | failed | skipped
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime()),  # while `sending`: when another sender may take over
+    Column("last_status", Integer),
+    Column("last_answer", Text),  # bounded excerpt of the answer, or the connection error
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+    UniqueConstraint("event_id", "target_key", name="uq_notification_event_target"),
+    Index("ix_notifications_build", "build_id", "event_id"),
+    Index("ix_notifications_due", "state", "next_attempt_at"),
 )

@@ -1,20 +1,25 @@
-"""The one place a build's status is written: the transition table is checked and phase times
-are stamped in the same conditional UPDATE (database I/O).
+"""The one place a build's status is written: the transition table is checked, phase times
+are stamped and the event is logged in the same transaction (database I/O).
 
 Every status change (a worker's phases, a cancel, a timeout, a superseded or lost build) goes
 through `transition`, so two processes racing to move one build cannot both win, and a build
-never moves along an edge that core/status.py does not allow.
+never moves along an edge that core/status.py does not allow. Each build that moves gets a
+`build_events` row in the same transaction (and a new build its `queued` one, through
+`record_events`): notifications are made from those events, so none is lost between the
+status write and the notification.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, update
+from sqlalchemy import ColumnElement, Connection, insert, update
 
 from core.status import ALLOWED_TRANSITIONS, BuildStatus
-from records.schema import builds
+from records.commit_hooks import note_moved
+from records.schema import build_events, builds
 
 PHASE_COLUMNS: dict[BuildStatus, tuple[str, ...]] = {
     BuildStatus.CLONING: ("started_at", "heartbeat_at"),
@@ -29,6 +34,17 @@ def allowed_from(new: BuildStatus) -> list[str]:
     return sorted(old.value for old, targets in ALLOWED_TRANSITIONS.items() if new in targets)
 
 
+def record_events(conn: Connection, build_ids: Sequence[str], status: BuildStatus, *,
+                  now: datetime) -> None:
+    """Log that these builds entered `status`, in the caller's transaction."""
+    if not build_ids:
+        return
+    conn.execute(insert(build_events),
+                 [{"build_id": build_id, "status": status.value, "at": now}
+                  for build_id in build_ids])
+    note_moved(conn, build_ids)
+
+
 def transition(
     conn: Connection,
     new: BuildStatus,
@@ -38,7 +54,11 @@ def transition(
     digest: str | None = None,
     superseded_by: str | None = None,
 ) -> int:
-    """Move every build selected by `where` that may go to `new`; returns how many moved."""
+    """Move every build selected by `where` that may go to `new`; returns how many moved.
+
+    One UPDATE … RETURNING id both moves the builds and names exactly those that moved (no
+    window between choosing and moving them), then their events are inserted.
+    """
     values: dict[str, Any] = {"status": new.value}
     values.update(dict.fromkeys(PHASE_COLUMNS.get(new, ()), now))
     if new.is_terminal():
@@ -48,5 +68,7 @@ def transition(
         if value is not None:
             values[column] = value
     statement = (update(builds).where(builds.c.status.in_(allowed_from(new)), *where)
-                 .values(**values))
-    return int(conn.execute(statement).rowcount)
+                 .values(**values).returning(builds.c.id))
+    moved = [str(build_id) for build_id in conn.execute(statement).scalars()]
+    record_events(conn, moved, new, now=now)
+    return len(moved)

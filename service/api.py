@@ -1,4 +1,4 @@
-"""The JSON API: builds, their logs, Build now, deliveries."""
+"""The JSON API: builds, their logs and notifications, Build now, deliveries."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from records.builds import BuildFilter
 from service import actions
 from service.actions import ActionError, build_now, find_repository
 from service.auth import actor, bearer_ok, check_read_access, logged_in, require_action
-from service.extensions import delivery_log, store
+from service.extensions import delivery_log, outbox, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE = 200
@@ -62,6 +62,14 @@ def get_log(build_id: str) -> Response | tuple[Response, int]:
     if store().get_build(build_id) is None:
         return jsonify(error=f"no build {build_id!r}"), 404
     return Response(store().get_log(build_id), mimetype="text/plain")
+
+
+@bp.get("/builds/<build_id>/notifications")
+def get_notifications(build_id: str) -> Response | tuple[Response, int]:
+    """The build's commit statuses, webhooks and chat messages, with their last answers."""
+    if store().get_build(build_id) is None:
+        return jsonify(error=f"no build {build_id!r}"), 404
+    return jsonify(notifications=[n.to_dict() for n in outbox().for_build(build_id)])
 
 
 @bp.post("/builds")

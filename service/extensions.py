@@ -9,21 +9,26 @@ from flask import Flask, current_app
 from redis import Redis
 
 from core.rules import RuleSet
+from notify.queue import RQNotificationQueue, enqueue_moved
 from records.builds import BuildStore
+from records.commit_hooks import after_commit
 from records.db import make_engine
 from records.deliveries import DeliveryLog
 from records.migrate import prepare
+from records.outbox import Outbox
 from service.queueing import BuildQueue, RQBuildQueue
 from service.rules_state import RulesHolder
 
 
 def init_app(app: Flask) -> None:
-    """Create the store, delivery log, rules holder and queue for this app."""
+    """Create the store, delivery log, outbox, rules holder and queues for this app; committed
+    transitions enqueue their notifications (NOTIFICATION_QUEUE in tests, else Redis's)."""
     engine = make_engine(app.config["DATABASE_URL"])
     prepare(engine, mode=app.config["DB_UPGRADE"])
     store = BuildStore(engine, log_cap=app.config["LOG_CAP_BYTES"])
     app.extensions["build_store"] = store
     app.extensions["delivery_log"] = DeliveryLog(engine, store)
+    app.extensions["outbox"] = Outbox(engine)
     app.extensions["rules"] = app.config.get("RULES_HOLDER") or RulesHolder(
         app.config["RULES_PATH"], environ=os.environ
     )
@@ -33,6 +38,11 @@ def init_app(app: Flask) -> None:
         app.extensions["redis"] = redis
         queue = RQBuildQueue(redis)
     app.extensions["build_queue"] = queue
+    notification_queue = app.config.get("NOTIFICATION_QUEUE")
+    if notification_queue is None and "redis" in app.extensions:
+        notification_queue = RQNotificationQueue(app.extensions["redis"])
+    if notification_queue is not None:
+        after_commit(engine, enqueue_moved(notification_queue))
 
 
 def _ext(name: str) -> Any:
@@ -42,6 +52,11 @@ def _ext(name: str) -> Any:
 def store() -> BuildStore:
     """The build store of the current app."""
     return _ext("build_store")  # type: ignore[no-any-return]
+
+
+def outbox() -> Outbox:
+    """The notifications outbox of the current app."""
+    return _ext("outbox")  # type: ignore[no-any-return]
 
 
 def delivery_log() -> DeliveryLog:

@@ -98,6 +98,23 @@ DELIVERY = _object({
 }, ["id", "forge", "delivery_id", "event", "repository", "refs", "outcome", "reason",
     "build_ids", "status_code", "received_at"])
 
+NOTIFICATION = _object({
+    "id": {"type": "string", "description": "Also the webhook's X-Autobuild-Delivery"},
+    "build_id": {"type": "string"},
+    "kind": {"type": "string", "enum": ["commit_status", "webhook", "chat"]},
+    "target": {"type": "string", "description": "Where it goes, without credentials"},
+    "event": {"type": "string", "enum": [s.value for s in BuildStatus]},
+    "state": {"type": "string", "enum": ["pending", "sending", "sent", "failed", "skipped"]},
+    "attempts": {"type": "integer"},
+    "last_status": _nullable("integer"),
+    "last_answer": _nullable("string"),
+    "next_attempt_at": _nullable("string", format="date-time"),
+    "created_at": {"type": "string", "format": "date-time"},
+    "updated_at": {"type": "string", "format": "date-time"},
+    "sent_at": _nullable("string", format="date-time"),
+}, ["id", "build_id", "kind", "target", "event", "state", "attempts", "last_status",
+    "last_answer", "next_attempt_at", "created_at", "updated_at", "sent_at"])
+
 BUILD_NOW = _object({
     "repository": {"type": "string", "minLength": 1, "example": "acme/webapp"},
     "ref": {"type": "string", "minLength": 1, "example": "refs/heads/master",
@@ -166,6 +183,15 @@ PATHS: dict[str, Any] = {
                 "tags": ["builds"],
                 "responses": {"200": _text("The log so far"), "401": READ_401,
                               "404": _error("No such build")}},
+    },
+    "/api/builds/{build_id}/notifications": {
+        "parameters": [BUILD_ID],
+        "get": {"summary": "The build's commit statuses, webhooks and chat messages",
+                "operationId": "getBuildNotifications", "tags": ["builds"],
+                "responses": {"200": _json(_object({"notifications": {
+                    "type": "array", "items": _ref("Notification")}}, ["notifications"]),
+                    "Each notification with its state, attempts and last answer"),
+                    "401": READ_401, "404": _error("No such build")}},
     },
     "/api/builds/{build_id}/cancel": {
         "parameters": [BUILD_ID],
@@ -258,8 +284,8 @@ DOCUMENT: dict[str, Any] = {
              "description": "Self-hosted automated Docker image builds from Git pushes."},
     "paths": PATHS,
     "components": {
-        "schemas": {"Build": BUILD, "Delivery": DELIVERY, "BuildNow": BUILD_NOW,
-                    "HookAnswer": HOOK_ANSWER, "Readiness": READINESS,
+        "schemas": {"Build": BUILD, "Delivery": DELIVERY, "Notification": NOTIFICATION,
+                    "BuildNow": BUILD_NOW, "HookAnswer": HOOK_ANSWER, "Readiness": READINESS,
                     "Error": _object({"error": {"type": "string"}}, ["error"])},
         "securitySchemes": {"bearerAuth": {
             "type": "http", "scheme": "bearer",

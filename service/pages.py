@@ -32,7 +32,7 @@ from records.tag_history import takeovers
 from service.auth import (
     read_allowed,
 )
-from service.extensions import delivery_log, rules, rules_holder, store
+from service.extensions import delivery_log, outbox, rules, rules_holder, store
 from service.presentation import commit_url, phase_of, phases, render_log
 
 bp = Blueprint("pages", __name__)
@@ -160,6 +160,7 @@ def build_page(build_id: str) -> str:
         superseded=queries.superseded_builds(_engine(), build_id),
         takeovers=takeovers(store(), build, before=build.pushing_at or build.finished_at)
         if build.status is BuildStatus.SUCCESS else [],
+        notifications=outbox().for_build(build_id),
         link=commit_url(build.plan.clone_url, build.provider, build.commit),
     )
 

@@ -141,3 +141,9 @@ class WebhookSender:
 def sender(client: FlaskClient) -> Iterator[WebhookSender]:
     """A signed-webhook sender for the default app."""
     yield WebhookSender(client)
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver's receivers listen on 127.0.0.1 only (any free port)."""
+    return ("127.0.0.1", 0)

@@ -9,7 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 IO_LIBRARIES = {"flask", "werkzeug", "redis", "rq", "docker", "git", "sqlalchemy", "sqlite3",
-                "requests", "records", "service", "workers", "vcs", "subprocess", "socket"}
+                "requests", "records", "service", "workers", "vcs", "notify", "subprocess",
+                "socket"}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -42,9 +43,16 @@ def test_workers_never_import_service_or_flask(path: Path) -> None:
     assert imported_roots(path) & {"service", "flask", "werkzeug"} == set()
 
 
+@pytest.mark.parametrize("path", modules("notify"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_notify_is_shared_by_web_and_workers_and_imports_neither(path: Path) -> None:
+    assert imported_roots(path) & {"service", "workers", "flask", "werkzeug", "docker",
+                                   "git"} == set()
+
+
 @pytest.mark.parametrize("path", modules("records"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_records_import_only_core(path: Path) -> None:
-    assert imported_roots(path) & {"service", "workers", "vcs", "flask", "docker", "git"} == set()
+    assert imported_roots(path) & {"service", "workers", "vcs", "notify", "flask", "docker",
+                                   "git"} == set()
 
 
 @pytest.mark.parametrize("path", modules("vcs"), ids=lambda p: str(p.relative_to(ROOT)))
@@ -56,4 +64,4 @@ def test_vcs_is_shared_git_access_only(path: Path) -> None:
 def test_every_package_has_its_rule() -> None:
     """A new top-level package must get its import rule here."""
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "benchmarks"}
-    assert packages == {"core", "records", "service", "workers", "vcs"}
+    assert packages == {"core", "records", "service", "workers", "vcs", "notify"}

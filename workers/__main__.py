@@ -1,4 +1,5 @@
-"""`python -m workers`: an RQ worker on the builds queue (the Procfile's worker: line)."""
+"""`python -m workers`: an RQ worker on the builds queue (the Procfile's worker: line), or with
+`--queue notifications` the notifier (the notifier: line)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,24 @@ from redis import Redis
 from rq import Queue, Worker
 
 from core.config import Settings, settings_from_env
-from core.defaults import QUEUE_NAME
+from core.defaults import NOTIFY_QUEUE_NAME, QUEUE_NAME
+from notify.queue import RQNotificationQueue, enqueue_moved
 from records.builds import BuildStore
+from records.commit_hooks import after_commit
 from records.coordination import fail_lost_builds
 from records.db import make_engine
 from records.migrate import MigrationError, prepare
+from workers.notifier import redis_for, start_sweeper
 
 logger = logging.getLogger("workers")
 SWEEP_INTERVAL = 10.0
+QUEUES = (QUEUE_NAME, NOTIFY_QUEUE_NAME)
 
 
 def sweep_lost_builds(settings: Settings, *, interval: float = SWEEP_INTERVAL) -> None:
     """Fail builds whose worker stopped heartbeating (on any machine), every `interval` s."""
     store = BuildStore.from_url(settings.database_url, log_cap=settings.log_cap_bytes)
+    after_commit(store.engine, enqueue_moved(RQNotificationQueue(redis_for(settings))))
     stopped = threading.Event()
     while not stopped.wait(interval):
         try:
@@ -39,7 +45,10 @@ def main() -> None:
     """Run a worker until stopped (or until the queue is empty with --burst)."""
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--queue", action="append", dest="queues", choices=QUEUES,
+                        help=f"queue to work on (repeatable; default {QUEUE_NAME})")
     args = parser.parse_args()
+    queues = list(dict.fromkeys(args.queues or [QUEUE_NAME]))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = settings_from_env(os.environ, base_dir=os.getcwd())
     engine = make_engine(settings.database_url)
@@ -50,10 +59,13 @@ def main() -> None:
         raise SystemExit(1) from None
     finally:
         engine.dispose()
-    threading.Thread(target=sweep_lost_builds, args=(settings,), name="lost-build-sweeper",
-                     daemon=True).start()
+    if QUEUE_NAME in queues:
+        threading.Thread(target=sweep_lost_builds, args=(settings,), name="lost-build-sweeper",
+                         daemon=True).start()
+    if NOTIFY_QUEUE_NAME in queues:
+        start_sweeper(settings, threading.Event())
     redis = Redis.from_url(settings.redis_url)
-    worker = Worker([Queue(QUEUE_NAME, connection=redis)], connection=redis)
+    worker = Worker([Queue(name, connection=redis) for name in queues], connection=redis)
     worker.work(with_scheduler=True, burst=args.burst)
 
 

@@ -10,8 +10,11 @@ import docker
 
 from core.config import Settings, settings_from_env
 from core.status import BuildStatus
+from notify.queue import RQNotificationQueue, enqueue_moved
 from records.builds import BuildStore
+from records.commit_hooks import after_commit
 from workers.buildlog import BuildLog
+from workers.notifier import redis_for
 from workers.pipeline import execute_build
 from workers.watchdog import WORKER_LOST
 
@@ -22,10 +25,17 @@ def _settings() -> Settings:
     return settings_from_env(os.environ, base_dir=os.getcwd())
 
 
+def _store(settings: Settings) -> BuildStore:
+    """A store whose committed transitions enqueue their notifications."""
+    store = BuildStore.from_url(settings.database_url, log_cap=settings.log_cap_bytes)
+    after_commit(store.engine, enqueue_moved(RQNotificationQueue(redis_for(settings))))
+    return store
+
+
 def run_build(build_id: str) -> str:
     """Entry point RQ calls (by dotted path) for one queued build; returns its final status."""
     settings = _settings()
-    store = BuildStore.from_url(settings.database_url, log_cap=settings.log_cap_bytes)
+    store = _store(settings)
     client = docker.APIClient(base_url=settings.docker_host, version="auto", timeout=300)
     try:
         return execute_build(build_id, store=store, settings=settings, docker_api=client,
@@ -38,8 +48,7 @@ def run_build(build_id: str) -> str:
 def mark_abandoned(job: Any, connection: Any, *exc_info: Any) -> None:
     """RQ on_failure callback: a build whose job died without recording an end is 'worker lost'."""
     build_id = job.args[0] if job.args else job.id
-    settings = _settings()
-    store = BuildStore.from_url(settings.database_url, log_cap=settings.log_cap_bytes)
+    store = _store(_settings())
     try:
         build = store.get_build(build_id)
         if build is None or build.status.is_terminal():
