@@ -102,13 +102,13 @@ class DeliveryLog:
                 result = conn.execute(
                     insert(deliveries).values(
                         forge=forge,
-                        delivery_id=delivery_id or None,
+                        delivery_id=(delivery_id or "")[:MAX_ID] or None,
                         dedupe_key=key,
                         event=event[:64],
-                        repository=repository,
-                        refs=json.dumps(list(refs)),
+                        repository=repository[:MAX_NAME] if repository else None,
+                        refs=json.dumps([ref[:MAX_NAME] for ref in refs[:MAX_REFS]]),
                         outcome=outcome.value,
-                        reason=reason,
+                        reason=cut(reason, MAX_REASON),
                         build_ids=json.dumps(ids),
                         status_code=status_code,
                         received_at=now,
@@ -143,6 +143,20 @@ class DeliveryLog:
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
         return [delivery_from_row(r) for r in rows]
+
+
+MAX_ID = 128
+MAX_NAME = 255
+MAX_REFS = 100
+MAX_REASON = 4000
+"""What a delivery log row keeps at most: anything a stranger sends is bounded."""
+
+
+def cut(text: str | None, limit: int) -> str | None:
+    """`text`, cut to `limit` characters with a marker saying so."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 20] + " … (cut; too long)"
 
 
 def dedupe_key(forge: str, repository: str | None, delivery_id: str) -> str:

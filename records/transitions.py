@@ -21,6 +21,9 @@ from core.status import ALLOWED_TRANSITIONS, BuildStatus
 from records.commit_hooks import note_moved
 from records.schema import build_events, builds
 
+MAX_ERROR = 4000
+"""A build's error is the one line a page shows; engines can print more."""
+
 PHASE_COLUMNS: dict[BuildStatus, tuple[str, ...]] = {
     BuildStatus.CLONING: ("started_at", "heartbeat_at"),
     BuildStatus.BUILDING: ("building_at",),
@@ -63,6 +66,8 @@ def transition(
     values.update(dict.fromkeys(PHASE_COLUMNS.get(new, ()), now))
     if new.is_terminal():
         values["finished_at"] = now
+    if error is not None and len(error) > MAX_ERROR:
+        error = error[: MAX_ERROR - 20] + " … (cut; too long)"
     for column, value in (("error", error), ("digest", digest),
                           ("superseded_by", superseded_by)):
         if value is not None:

@@ -17,6 +17,7 @@ from records.deliveries import DeliveryLog
 from records.migrate import prepare
 from records.outbox import Outbox
 from service.queueing import BuildQueue, RQBuildQueue
+from service.rejections import DEFAULT_PER_MINUTE, RefusalBudget
 from service.rules_state import RulesHolder
 
 
@@ -29,6 +30,8 @@ def init_app(app: Flask) -> None:
     app.extensions["build_store"] = store
     app.extensions["delivery_log"] = DeliveryLog(engine, store)
     app.extensions["outbox"] = Outbox(engine)
+    app.extensions["refusal_budget"] = RefusalBudget(
+        int(app.config.get("REFUSALS_PER_MINUTE", DEFAULT_PER_MINUTE)))
     app.extensions["rules"] = app.config.get("RULES_HOLDER") or RulesHolder(
         app.config["RULES_PATH"], environ=os.environ
     )
@@ -72,6 +75,11 @@ def rules_holder() -> RulesHolder:
 def rules() -> RuleSet:
     """The rules in force."""
     return rules_holder().rules
+
+
+def refusal_budget() -> RefusalBudget:
+    """How many refused deliveries this process may still record."""
+    return _ext("refusal_budget")  # type: ignore[no-any-return]
 
 
 def build_queue() -> BuildQueue:

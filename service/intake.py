@@ -19,7 +19,7 @@ from core.forges import ForgeAdapter
 from core.plan import BuildPlan
 from core.signatures import verify_signature
 from records.tag_history import holding_commit
-from service.extensions import build_queue, delivery_log, rules, store
+from service.extensions import build_queue, delivery_log, refusal_budget, rules, store
 from service.queueing import enqueue_all
 
 
@@ -44,7 +44,11 @@ class Intake:
     def record(self, status: int, outcome: DeliveryOutcome, reason: str | None, *,
                refs: tuple[str, ...] = (), plans: tuple[BuildPlan, ...] = (),
                accepted: bool = False, extra: dict[str, Any] | None = None) -> Answer:
-        """Record the delivery (and its builds, atomically), queue the builds, and answer."""
+        """Record the delivery (and its builds, atomically), queue the builds, and answer.
+
+        Refusals are recorded within the process's RefusalBudget; past it only counted."""
+        if outcome is DeliveryOutcome.REJECTED and not refusal_budget().allow():
+            return Answer(status, {"error": reason})
         recorded = delivery_log().record_delivery(
             forge=self.forge, delivery_id=self.delivery_id, event=self.event,
             repository=self.repository, refs=refs, outcome=outcome, reason=reason,

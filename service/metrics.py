@@ -20,7 +20,7 @@ from flask import Blueprint, Response
 from core.status import RUNNING, TERMINAL, BuildStatus
 from records import stats
 from service.auth import check_read_access
-from service.extensions import store
+from service.extensions import refusal_budget, store
 
 bp = Blueprint("metrics", __name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -86,6 +86,10 @@ def exposition() -> str:
         (f"autobuild_webhook_deliveries_total{_labels(forge=f, outcome=o)} {n}"
          for f, o, n in delivered),
     )
+    lines += _family(
+        "autobuild_webhook_refusals_unrecorded_total", "counter",
+        "Refused deliveries this web process answered without recording (over its budget).",
+        [f"autobuild_webhook_refusals_unrecorded_total {refusal_budget().unrecorded}"])
     return "\n".join(lines) + "\n"
 
 

@@ -104,7 +104,8 @@ def _ref(side: Mapping[str, Any], where: str) -> str:
     kind = _KINDS.get(kind_name) if isinstance(kind_name, str) else None
     if kind is None:
         raise PayloadError(f"{where}.type is not branch or tag")
-    return full_ref(kind, common.name(side.get("name"), f"{where}.name"))
+    return common.bounded(full_ref(kind, common.name(side.get("name"), f"{where}.name")),
+                          f"{where}.name")
 
 
 def _target_hash(side: Mapping[str, Any] | None, where: str) -> str | None:

@@ -9,6 +9,12 @@ from typing import Any
 from core.errors import PayloadError
 from core.events import ZERO_SHA
 
+MAX_NAME_BYTES = 255
+"""Refs and repository names longer than this (in UTF-8) are refused: git caps ref names at
+255 bytes, and nothing a stranger sends should grow the delivery log without bound."""
+MAX_TEXT = 4096
+"""Display-only text (commit messages, pushers' names) is cut to this many characters."""
+
 _SHA_RE = re.compile(r"[0-9a-fA-F]{40}", re.ASCII)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _FILE_LISTS = ("added", "removed", "modified")
@@ -61,6 +67,17 @@ def name(value: object, where: str) -> str:
         raise PayloadError(f"{where} is empty")
     if _CONTROL_RE.search(value):
         raise PayloadError(f"{where} contains control characters")
+    return bounded(value, where)
+
+
+def bounded(value: str, where: str) -> str:
+    """`value` when it is valid text of at most MAX_NAME_BYTES bytes, else PayloadError."""
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise PayloadError(f"{where} is not valid text (it holds a lone surrogate)") from None
+    if size > MAX_NAME_BYTES:
+        raise PayloadError(f"{where} is {size} bytes long; at most {MAX_NAME_BYTES} are allowed")
     return value
 
 
@@ -82,15 +99,18 @@ def flag(payload: Mapping[str, Any], key: str) -> bool | None:
 
 
 def text(value: object) -> str:
-    """`value` if it is a string, else "" (for display-only fields such as messages)."""
-    return value if isinstance(value, str) else ""
+    """`value` if it is a string (cut to MAX_TEXT, lone surrogates replaced), else "" (for
+    display-only fields such as messages)."""
+    if not isinstance(value, str):
+        return ""
+    return value[:MAX_TEXT].encode("utf-8", "replace").decode("utf-8")
 
 
 def plain_text(*values: object) -> str:
     """The first non-empty string among `values` with control characters removed, or ""."""
     for value in values:
         if isinstance(value, str) and value:
-            return _CONTROL_RE.sub("", value)
+            return text(_CONTROL_RE.sub("", value))[:MAX_NAME_BYTES]
     return ""
 
 

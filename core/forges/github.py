@@ -150,6 +150,6 @@ def event_refs(payload: Mapping[str, Any]) -> tuple[str, ...]:
     if kind is None:
         return ()
     try:
-        return (full_ref(kind, common.name(ref, "ref")),)
+        return (common.bounded(full_ref(kind, common.name(ref, "ref")), "ref"),)
     except PayloadError:
         return ()

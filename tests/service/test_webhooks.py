@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,3 +147,45 @@ def test_chunked_body_without_length_is_limited_not_truncated(
         "Content-Type": "application/json", "X-Hub-Signature-256": sign_github(body, SECRET)})
     assert response.status_code == status, response.get_json()
     assert len(queue.enqueued) == (1 if status == 202 else 0)
+
+
+def test_a_huge_unsigned_repository_name_grows_nothing_before_authentication(
+    app_factory: Callable[..., Flask], tmp_path: Path,
+) -> None:
+    """An unsigned POST naming a 2 MB repository: refused, and the delivery log stays small."""
+    app = hello_world_app(app_factory, DATABASE_URL=f"sqlite:///{tmp_path}/amplify.db")
+    client = app.test_client()
+
+    def size() -> int:
+        return sum(f.stat().st_size for f in tmp_path.glob("amplify.db*"))
+
+    before = size()
+    for number in range(5):
+        body = json.dumps(push_payload(repository={"full_name": f"x/{number}" + "y" * 2_000_000})
+                          ).encode()
+        response = client.post("/hooks/github", data=body, headers={
+            "X-GitHub-Event": "push", "X-GitHub-Delivery": "z" * 10_000 + str(number),
+            "Content-Type": "application/json"})
+        assert response.status_code == 400
+        assert "repository.full_name is 2000003 bytes long; at most 255" in response.get_json()[
+            "error"]
+    grown = size() - before
+    assert grown < 100_000, f"the database grew by {grown} bytes"
+    page = client.get("/").get_data(as_text=True)
+    assert len(page) < 100_000
+    logged = client.get("/api/deliveries").get_json()["deliveries"]
+    assert len(logged) == 5 and all(d["repository"] is None for d in logged)
+
+
+def test_refused_deliveries_are_recorded_within_a_budget(app_factory: Callable[..., Flask]
+                                                        ) -> None:
+    app = hello_world_app(app_factory, REFUSALS_PER_MINUTE=10)
+    client = app.test_client()
+    for number in range(30):
+        response = client.post("/hooks/github", data=PUSH.read_bytes(), headers={
+            "X-GitHub-Event": "push", "X-GitHub-Delivery": f"refused-{number}",
+            "Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "0" * 64})
+        assert response.status_code == 401, "every refusal is still answered"
+    assert len(client.get("/api/deliveries").get_json()["deliveries"]) == 10
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert "autobuild_webhook_refusals_unrecorded_total 20" in metrics
