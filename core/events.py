@@ -28,6 +28,26 @@ def ref_kind(ref: str) -> RefKind | None:
     return None
 
 
+_REF_FORBIDDEN = set(" ~^:?*[\\")
+MAX_REF_BYTES = 255
+
+
+def ref_problem(ref: str) -> str | None:
+    """Why `ref` is not a name git would accept (git check-ref-format's rules), or None."""
+    try:
+        size = len(ref.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "it is not valid text"
+    if not ref or size > MAX_REF_BYTES:
+        return f"it must be 1 to {MAX_REF_BYTES} bytes long"
+    if any(ord(c) < 32 or ord(c) == 127 or c in _REF_FORBIDDEN for c in ref):
+        return "it holds a space, a control character or one of ~^:?*[\\"
+    if (ref.startswith(("-", "/", ".")) or ref.endswith(("/", ".", ".lock")) or ".." in ref
+            or "//" in ref or "@{" in ref or "/." in ref or ref == "@"):
+        return "git does not allow that form (.., //, @{, a leading - or a trailing .lock)"
+    return None
+
+
 def short_ref(ref: str) -> str:
     """The branch or tag name without its refs/heads/ or refs/tags/ prefix."""
     for prefix in (BRANCH_PREFIX, TAG_PREFIX):

@@ -17,6 +17,7 @@ from service import actions
 from service.actions import ActionError, MovesTagsBackError, build_now, find_repository
 from service.auth import action_allowed, actor, bearer_ok, logged_in, safe_next
 from service.presentation import shortref
+from service.request_args import whole_number
 
 bp = Blueprint("action_views", __name__)
 
@@ -75,7 +76,7 @@ def build_now_form() -> BaseResponse:
     repo = find_repository(request.form.get("repository", ""),
                            request.form.get("provider") or None)
     raw_rule = request.form.get("rule_index", "")
-    rule_index = int(raw_rule) if raw_rule.isdigit() else None
+    rule_index = whole_number(raw_rule)
     rule = next((r for r in repo.rules if r.index == rule_index), None)
     ref = request.form.get("ref", "").strip()
     if rule is not None and not rule.is_regex:

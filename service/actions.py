@@ -8,7 +8,7 @@ from dataclasses import replace
 from flask import current_app
 
 from core.errors import SecretUnavailableError
-from core.events import PushEvent
+from core.events import PushEvent, ref_problem
 from core.matching import match
 from core.plan import TRIGGER_RETRY
 from core.rules import RepositoryConfig
@@ -47,8 +47,11 @@ def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None
               user: str = "") -> list[BuildRecord]:
     """Queue builds of `ref`'s current commit for the matching rules (or just `rule_index`)."""
     ref = ref.strip()
-    if not ref or ref.startswith("-") or any(ord(c) < 32 for c in ref) or ".." in ref:
-        raise ActionError(422, f"{ref!r} is not a valid branch or tag name")
+    if (problem := ref_problem(ref)) is not None:
+        raise ActionError(422, f"{ref!r} is not a valid branch or tag name: {problem}")
+    if rule_index is not None and all(rule.index != rule_index for rule in repo.rules):
+        raise ActionError(422, f"{repo.name} has no rule {rule_index} (rules are numbered from "
+                               f"0 to {len(repo.rules) - 1})")
     timeout = current_app.config["LS_REMOTE_TIMEOUT"]
     try:
         auth, _ = credentials_env(repo.git_auth, os.environ)

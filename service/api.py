@@ -9,18 +9,16 @@ from service import actions
 from service.actions import ActionError, build_now, find_repository
 from service.auth import actor, bearer_ok, check_read_access, logged_in, require_action
 from service.extensions import delivery_log, outbox, store
+from service.request_args import MAX_OFFSET, query_int
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE = 200
 
 
 def _page_args() -> tuple[int, int]:
-    try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), MAX_PAGE)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        limit, offset = 50, 0
-    return limit, offset
+    """(limit, offset) from the query: plain numbers, clamped; anything else the defaults."""
+    return (query_int("limit", 50, low=1, high=MAX_PAGE),
+            query_int("offset", 0, low=0, high=MAX_OFFSET))
 
 
 @bp.before_request

@@ -34,6 +34,7 @@ from service.auth import (
 )
 from service.extensions import delivery_log, outbox, rules, rules_holder, store
 from service.presentation import commit_url, phase_of, phases, render_log
+from service.request_args import MAX_OFFSET, query_int
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 25
@@ -55,8 +56,7 @@ def _engine() -> Any:
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    return query_int("page", 1, low=1, high=MAX_OFFSET // PAGE_SIZE)
 
 
 def _ref_filter(text: str) -> tuple[str, ...] | None:

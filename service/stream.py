@@ -29,6 +29,7 @@ from records.builds import BuildRecord, BuildStore
 from service.auth import check_read_access
 from service.extensions import store
 from service.presentation import phase_of
+from service.request_args import whole_number
 
 bp = Blueprint("stream", __name__)
 POLL_SECONDS = 0.5
@@ -51,8 +52,9 @@ def _status_data(build: BuildRecord) -> dict[str, Any]:
 def _after_seq() -> int:
     for raw in (request.headers.get("Last-Event-ID", ""), request.args.get("after", "")):
         raw = raw.strip()
-        if raw.isdigit():
-            return int(raw)
+        number = whole_number(raw)
+        if number is not None:
+            return number
     return 0
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.events import ref_problem
 from core.paths import (
     build_path_problem,
     build_paths,
@@ -148,3 +149,22 @@ def test_globstar_matches_every_path_below(path: str) -> None:
     assert path_matches(path, "**")
     assert path_matches("top/" + path, "top/**")
     assert path_matches(path, "*") is ("/" not in path)
+
+
+@pytest.mark.parametrize(("ref", "ok"), [
+    pytest.param("refs/heads/main", True, id="branch"),
+    pytest.param("feature/login-2", True, id="slashes"),
+    pytest.param("v1.2.3", True, id="tag"),
+    pytest.param("", False, id="empty"),
+    pytest.param("-rf", False, id="option"),
+    pytest.param("a..b", False, id="dots"),
+    pytest.param("a b", False, id="space"),
+    pytest.param("a:b", False, id="colon"),
+    pytest.param("main.lock", False, id="lock"),
+    pytest.param("x@{1}", False, id="reflog"),
+    pytest.param("ma\udfffin", False, id="surrogate"),
+    pytest.param("a" * 256, False, id="too-long"),
+    pytest.param("é" * 127, True, id="254-bytes"),
+])
+def test_ref_problem_follows_git(ref: str, ok: bool) -> None:
+    assert (ref_problem(ref) is None) is ok
