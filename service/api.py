@@ -23,8 +23,8 @@ def _page_args() -> tuple[int, int]:
 
 @bp.before_request
 def _read_access() -> None:
-    if request.method == "GET":
-        check_read_access()
+    """With AUTOBUILD_READ_ACCESS=login, every method needs a login or the token."""
+    check_read_access()
 
 
 @bp.errorhandler(ActionError)

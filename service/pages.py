@@ -45,8 +45,9 @@ OUTCOMES = tuple(outcome.value for outcome in DeliveryOutcome)
 
 @bp.before_request
 def _read_access() -> BaseResponse | None:
-    """With AUTOBUILD_READ_ACCESS=login, pages send anonymous readers to the login form."""
-    if request.method != "GET" or read_allowed():
+    """With AUTOBUILD_READ_ACCESS=login, pages send anonymous readers to the login form, for
+    every method (a HEAD would otherwise run the view and tell the page's size)."""
+    if read_allowed():
         return None
     return redirect(url_for("session.login", next=request.full_path.rstrip("?")))
 

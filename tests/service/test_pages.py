@@ -619,3 +619,12 @@ def test_latest_per_rule_is_one_query_for_every_rule(store: BuildStore) -> None:
     assert queries.latest_per_rule(store.engine, []) == {}
     many = [("acme/webapp", "github", i) for i in range(450)]  # more than one statement
     assert set(queries.latest_per_rule(store.engine, many)) == set(keys[:2])
+
+
+@pytest.mark.parametrize("path", ["/", "/repos/acme/webapp", "/deliveries", "/api/builds",
+                                  "/api/deliveries", "/metrics", "/badge/acme/webapp.svg"])
+def test_login_mode_refuses_head_like_get(app_factory: Callable[..., Flask], path: str) -> None:
+    client = app_factory(READ_ACCESS="login").test_client()
+    got, head = client.get(path), client.head(path)
+    assert got.status_code in (302, 401) and head.status_code == got.status_code
+    assert head.headers.get("Content-Length") == got.headers.get("Content-Length")
