@@ -22,14 +22,28 @@ _TRUE = frozenset({"true", "yes", "on", "y"})
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
-def _kind(node: yaml.Node) -> str:
-    """A short human name for what a node holds."""
+SECRET_FIELDS = frozenset({"secret", "secrets", "password", "token", "trigger_token", "env",
+                           "secret_env", "build_args", "secret_build_args", "url", "headers"})
+"""Fields whose values may be secrets: errors about them never show the value."""
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def is_secret_path(path: str) -> bool:
+    """Whether a field path such as `repositories[0].registry_auth.password` may hold a secret."""
+    return any(part in SECRET_FIELDS for part in _INDEX.sub("", path).split("."))
+
+
+def _kind(node: yaml.Node, path: str = "") -> str:
+    """A short human name for what a node holds; without its value in secret fields."""
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     tag = node.tag.removeprefix(_TAG)
-    return "null" if tag == "null" else f"{tag} {node.value!r}"
+    if tag == "null":
+        return "null"
+    return f"a {tag} (value hidden: it may be secret)" if is_secret_path(path) else (
+        f"{tag} {node.value!r}")
 
 
 class Reader:
@@ -84,13 +98,13 @@ class Reader:
     ) -> dict[str, yaml.Node]:
         """The fields of a mapping node; unknown, duplicate and missing keys are errors."""
         if not isinstance(node, yaml.MappingNode) or node.tag != _TAG + "map":
-            self.error(node, path, f"expected a mapping, got {_kind(node)}")
+            self.error(node, path, f"expected a mapping, got {_kind(node, path)}")
             return {}
         fields: dict[str, yaml.Node] = {}
         seen: set[str] = set()
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode) or key.tag not in STRINGY_TAGS:
-                self.error(key, path, f"keys must be plain names, got {_kind(key)}")
+                self.error(key, path, f"keys must be plain names, got {_kind(key, path)}")
                 continue
             field_path = f"{path}.{key.value}" if path else key.value
             if key.value in seen:
@@ -109,7 +123,7 @@ class Reader:
     def sequence(self, node: yaml.Node, path: str) -> list[yaml.Node] | None:
         """The items of a list node, or None after recording an error."""
         if not isinstance(node, yaml.SequenceNode) or node.tag != _TAG + "seq":
-            self.error(node, path, f"expected a list, got {_kind(node)}")
+            self.error(node, path, f"expected a list, got {_kind(node, path)}")
             return None
         return list(node.value)
 
@@ -123,7 +137,7 @@ class Reader:
         if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null" and nullable:
             return None
         if not isinstance(node, yaml.ScalarNode) or node.tag not in STRINGY_TAGS:
-            self.error(node, path, f"expected a string, got {_kind(node)}")
+            self.error(node, path, f"expected a string, got {_kind(node, path)}")
             return None
         return self.expand(node.value, node, path)
 
@@ -133,7 +147,7 @@ class Reader:
             return default
         if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "bool":
             return str(node.value).lower() in _TRUE
-        self.error(node, path, f"expected true or false, got {_kind(node)}")
+        self.error(node, path, f"expected true or false, got {_kind(node, path)}")
         return default
 
     def integer(self, node: yaml.Node | None, path: str, default: int) -> int | None:
@@ -144,7 +158,7 @@ class Reader:
             value = _CONSTRUCTOR.construct_yaml_int(node)
             assert isinstance(value, int)
             return value
-        self.error(node, path, f"expected an integer, got {_kind(node)}")
+        self.error(node, path, f"expected an integer, got {_kind(node, path)}")
         return None
 
     def string_list(self, node: yaml.Node | None, path: str) -> list[str]:
@@ -181,7 +195,8 @@ class Reader:
                 return None
             return SecretRef(file=file) if file else None
         if not isinstance(node, yaml.ScalarNode) or node.tag not in STRINGY_TAGS:
-            self.error(node, path, f"expected ${{VARIABLE}} or {{file: /path}}, got {_kind(node)}")
+            self.error(node, path,
+                       f"expected ${{VARIABLE}} or {{file: /path}}, got {_kind(node, path)}")
             return None
         ref = env_reference(str(node.value))
         if ref is None:

@@ -573,3 +573,18 @@ def test_secret_build_args_must_name_build_args() -> None:
                    filename="r.yaml")
     assert "repositories[0].rules[0].build_args.NPM_TOKEN: write this secret as" in str(
         caught.value)
+
+
+@pytest.mark.parametrize("block", [
+    pytest.param("    secrets: hunter2-webhook-secret\n", id="secrets-not-a-list"),
+    pytest.param("    secret: [hunter2-webhook-secret]\n", id="secret-a-list"),
+    pytest.param("    registry_auth: {username: u, password: [hunter2-webhook-secret]}\n",
+                 id="password-a-list"),
+    pytest.param("    trigger: {token: 1}\n", id="unknown-key-next-to-it"),
+])
+def test_errors_about_secret_fields_never_echo_their_values(block: str) -> None:
+    text = GIT_AUTH_BASE.replace("    secret: s\n", "") + block
+    with pytest.raises(RulesError) as caught:
+        load_rules(text, environ={}, filename="r.yaml")
+    assert "hunter2" not in str(caught.value)
+    assert "r.yaml:" in str(caught.value)

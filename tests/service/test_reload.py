@@ -14,6 +14,7 @@ from core.errors import RulesError
 from service.rules_state import read_rules_file
 from tests.conftest import WebhookSender, repo_yaml
 from tests.service.test_rules_features import push
+from tests.service.test_pages import login
 from tests.waiting import wait_until
 
 
@@ -44,6 +45,9 @@ def test_changed_rules_are_picked_up_and_invalid_ones_keep_the_old(
     assert "repositories[0].provider" in app.extensions["rules"].error
     page = client.get("/").get_data(as_text=True)
     assert "previous rules are still in force" in page
+    assert "repositories[0].provider" not in page, "details are for logged-in users only"
+    login(client)
+    assert "repositories[0].provider" in client.get("/").get_data(as_text=True)
     answer = sender.github(push("refs/heads/develop", before="0" * 40)).get_json()
     assert answer["builds"] == [] and "is already queued as build" in answer["ignored"]
 
