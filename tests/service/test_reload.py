@@ -13,8 +13,8 @@ from flask import Flask
 from core.errors import RulesError
 from service.rules_state import read_rules_file
 from tests.conftest import WebhookSender, repo_yaml
-from tests.service.test_rules_features import push
 from tests.service.test_pages import login
+from tests.service.test_rules_features import push
 from tests.waiting import wait_until
 
 
