@@ -34,6 +34,7 @@ class Settings:
     users: str = ""
     users_file: str = ""
     db_upgrade: str = "check"
+    trusted_proxies: int = 0
     public_url: str = ""
     notify_backoff: int = defaults.NOTIFY_BACKOFF
 
@@ -63,6 +64,16 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
     return value
+
+
+def _count(environ: Mapping[str, str], name: str) -> int:
+    """A whole number that may be 0; 0 when unset."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return 0
+    if not raw.isdecimal() or not raw.isascii():
+        raise ConfigError(f"{name} must be a whole number (0 or more), got {raw!r}")
+    return int(raw)
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:
@@ -115,6 +126,7 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         users=environ.get("AUTOBUILD_USERS", ""),
         users_file=environ.get("AUTOBUILD_USERS_FILE", "").strip(),
         db_upgrade=db_upgrade,
+        trusted_proxies=_count(environ, "AUTOBUILD_TRUSTED_PROXIES"),
         public_url=_public_url(environ),
         notify_backoff=_int(environ, "AUTOBUILD_NOTIFY_BACKOFF", defaults.NOTIFY_BACKOFF),
     )

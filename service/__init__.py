@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from typing import Any
 
 from flask import Flask
 
 from core.config import settings_from_env
+from service.web_security import persistent_secret_key
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         REDIS_URL=settings.redis_url,
         RULES_PATH=settings.rules_path,
         API_TOKEN=settings.api_token,
-        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         LOG_CAP_BYTES=settings.log_cap_bytes,
         LS_REMOTE_TIMEOUT=settings.ls_remote_timeout,
@@ -37,8 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
-    if not settings.secret_key and not app.config.get("TESTING"):
-        logger.warning("AUTOBUILD_SECRET_KEY is not set: logins last until this process restarts")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = persistent_secret_key(settings.var_dir)
+    app.config["SESSION_COOKIE_SECURE"] = bool(
+        app.config.get("SESSION_COOKIE_SECURE") or settings.public_url.startswith("https://"))
 
     from service import (
         action_views,
@@ -54,10 +56,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         presentation,
         session_views,
         stream,
+        web_security,
         webhooks,
     )
+    from service.login_limits import LoginLimiter
 
     extensions.init_app(app)
+    web_security.init_app(app, trusted_proxies=int(app.config.get("TRUSTED_PROXIES",
+                                                                   settings.trusted_proxies)))
+    app.extensions["login_limiter"] = app.config.get("LOGIN_LIMITER") or LoginLimiter()
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(presentation.bp)

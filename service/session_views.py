@@ -15,6 +15,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.auth import csrf_ok, safe_next, start_session, token_matches
+from service.login_limits import LoginLimiter
 from service.users import check_user
 
 bp = Blueprint("session", __name__)
@@ -28,14 +29,26 @@ def login() -> str | BaseResponse | tuple[str, int]:
         if not csrf_ok():
             flash("The login form expired; please try again.", "error")
             return render_template("login.html", next=target), 400
-        name = request.form.get("username", "").strip()
+        name = request.form.get("username", "").strip()[:200]
         password = request.form.get("password", "") or request.form.get("token", "")
+        limiter: LoginLimiter = current_app.extensions["login_limiter"]
+        address = request.remote_addr or "unknown"
+        wait = limiter.retry_after(name or "admin", address)
+        if wait > 0:
+            flash(f"Too many failed logins; try again in {int(wait) + 1} s.", "error")
+            response = current_app.make_response(
+                (render_template("login.html", next=target, username=name), 429))
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
         user: str | None = None
         if name and check_user(name, password):
             user = name
         elif name in ("", "admin") and token_matches(password):
             user = "admin"
-        if user is not None:
+        if user is None:
+            limiter.failed(name or "admin", address)
+        else:
+            limiter.succeeded(user)
             start_session(user)
             current_app.logger.info("user %s logged in", user)
             return redirect(target, code=303)
