@@ -10,7 +10,7 @@ from flask import current_app
 from core.errors import SecretUnavailableError
 from core.events import PushEvent, ref_problem
 from core.matching import match
-from core.plan import TRIGGER_RETRY
+from core.plan import TRIGGER_RETRY, BuildPlan
 from core.rules import RepositoryConfig
 from core.status import BuildStatus
 from records.builds import BuildRecord
@@ -117,13 +117,36 @@ def retry(build_id: str, *, user: str, force: bool = False) -> BuildRecord:
                  f"for {build.ref} now hold the later push {newer.commit[:7]} (build "
                  f"{newer.id}); retrying would move {', '.join(_tag_names(build))} back. "
                  'Confirm to do it anyway (API: {"force": true}).')
-    plan = replace(build.plan, trigger=TRIGGER_RETRY, move_tags_back=moves_back)
+    plan = replace(current_plan(build), trigger=TRIGGER_RETRY, move_tags_back=moves_back,
+                   commit_message=build.plan.commit_message)
     (new,) = store().create_builds([plan])
     confirmed = " (confirmed: moves the tags back to this commit)" if moves_back else ""
     store().append_log(new.id, f"Retry of build {build_id} requested by {user or 'a user'}"
-                               f"{confirmed}.\n")
+                               f"{confirmed}, planned from the rules in force now.\n")
+    if plan.tags != build.tags or plan.clone_url != build.plan.clone_url:
+        store().append_log(new.id, f"The rules changed since build {build_id}: this build "
+                                   f"pushes {', '.join(plan.tags)}.\n")
     enqueue_all(build_queue(), [new])
     return new
+
+
+def current_plan(build: BuildRecord) -> BuildPlan:
+    """What the rules in force now say the build's rule does for its ref and commit, so a
+    Retry never replays a removed repository's clone URL, image or credentials."""
+    repo = rules().find(build.provider, build.repository)
+    if repo is None:
+        raise ActionError(409, f"{build.repository} is no longer configured for "
+                               f"{build.provider}; there is nothing to retry")
+    event = PushEvent(provider=repo.provider, repository=repo.name, ref=build.ref,
+                      before=None, after=build.commit)
+    result = match(repo, event, manual=True)
+    plan = next((p for p in result.plans if p.rule_index == build.rule_index), None)
+    if plan is None:
+        why = next((o.reason for o in result.outcomes if o.rule.index == build.rule_index),
+                   f"the repository has no rule {build.rule_index + 1} any more")
+        raise ActionError(409, f"the rules in force no longer build {build.ref} with that "
+                               f"rule: {why}")
+    return plan
 
 
 def _tag_names(build: BuildRecord) -> list[str]:

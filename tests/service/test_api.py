@@ -74,7 +74,7 @@ def test_build_now_validates_its_input(client: FlaskClient, queue: RecordingQueu
 def test_cancel_and_retry_answer_409_in_the_wrong_state(
     client: FlaskClient, store: BuildStore, queue: RecordingQueue
 ) -> None:
-    (build,) = store.create_builds([plan(1)])
+    (build,) = store.create_builds([make_plan(commit=f"{1:040x}")])
     assert client.post(f"/api/builds/{build.id}/retry", headers=AUTH).status_code == 409
     cancelled = client.post(f"/api/builds/{build.id}/cancel", headers=AUTH)
     assert cancelled.status_code == 202 and cancelled.get_json()["status"] == "cancelled"
@@ -99,3 +99,37 @@ def test_login_read_access_closes_the_api(app_factory: Callable[..., Flask]) -> 
     response = client.get("/api/builds")
     assert response.status_code == 401 and "login" in response.get_json()["error"]
     assert client.get("/api/builds", headers=AUTH).status_code == 200
+
+
+def test_retry_is_planned_from_the_rules_in_force(app_factory: Callable[..., Flask],
+                                                 queue: RecordingQueue) -> None:
+    """A removed repository or rule refuses the Retry; a changed one retries with the new
+    image, never the stale plan's."""
+    app = app_factory()
+    store: BuildStore = app.extensions["build_store"]
+    client = app.test_client()
+    stale = make_plan(image="127.0.0.1:5000/old/place", tags=("127.0.0.1:5000/old/place:latest",),
+                      clone_url="https://old.example.com/acme/webapp.git")
+    (build,) = store.create_builds([stale])
+    store.set_status(build.id, BuildStatus.CANCELLED)
+
+    response = client.post(f"/api/builds/{build.id}/retry", headers=AUTH)
+
+    assert response.status_code == 202, response.get_json()
+    (new,) = response.get_json()["builds"]
+    assert new["tags"] == ["127.0.0.1:5000/acme/webapp:latest"]
+    retried = store.get_build(new["id"])
+    assert retried is not None and retried.plan.clone_url == "file:///nonexistent/repo.git"
+    assert "The rules changed since build" in store.get_log(new["id"])
+
+    (other_rule,) = store.create_builds([make_plan(rule_index=7)])
+    store.set_status(other_rule.id, BuildStatus.CANCELLED)
+    refused = client.post(f"/api/builds/{other_rule.id}/retry", headers=AUTH)
+    assert refused.status_code == 409
+    assert "no longer build refs/heads/master with that rule" in refused.get_json()["error"]
+    (gone,) = store.create_builds([make_plan(repository="acme/removed")])
+    store.set_status(gone.id, BuildStatus.CANCELLED)
+    refused = client.post(f"/api/builds/{gone.id}/retry", headers=AUTH)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"] == ("acme/removed is no longer configured for github; "
+                                           "there is nothing to retry")
