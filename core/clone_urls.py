@@ -13,8 +13,13 @@ _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
 _SCP_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._~-]*@[A-Za-z0-9][A-Za-z0-9.-]*:.+")
 
 
-def clone_url_problem(url: str) -> str | None:
-    """Why `url` is not a clone URL we accept, or None (pure string checks)."""
+PLAINTEXT_SCHEMES = ("http", "git")
+"""Schemes with no transport security: anyone on the path could serve other commits."""
+
+
+def clone_url_problem(url: str, *, insecure_allowed: bool = False) -> str | None:
+    """Why `url` is not a clone URL we accept, or None (pure string checks); plaintext
+    http:// and git:// only with `insecure_allowed` (the repository's insecure_clone_url)."""
     if not url:
         return "clone_url is empty"
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
@@ -32,8 +37,27 @@ def clone_url_problem(url: str) -> str | None:
             return "clone_url has no host or path"
         if scheme.group(2).split("/", 1)[0].rpartition("@")[2].startswith("-"):
             return "clone_url host must not start with '-'"
+        if scheme.group(1).lower() in PLAINTEXT_SCHEMES and not insecure_allowed:
+            return (f"clone_url uses plaintext {scheme.group(1).lower()}://; use https:// or "
+                    "ssh://, or set insecure_clone_url: true to accept it")
         return None
     if _SCP_RE.fullmatch(url):
         return None
     return "clone_url must be a URL (https://, ssh://, git://, file:///path) or user@host:path; " \
         "plain local paths are refused"
+
+
+def url_host(url: str) -> str | None:
+    """The host a clone URL reaches (lower-cased, without user or port); "" for file:// URLs;
+    None for relative URLs (`../sibling.git`), which git resolves against the superproject."""
+    if url.startswith(("./", "../")):
+        return None
+    scheme = _SCHEME_RE.fullmatch(url)
+    if scheme is not None:
+        authority = scheme.group(2).split("/", 1)[0].rpartition("@")[2]
+        if authority.startswith("["):
+            return authority.partition("]")[0].lstrip("[").lower()
+        return authority.partition(":")[0].lower()
+    if _SCP_RE.fullmatch(url):
+        return url.partition("@")[2].partition(":")[0].lower()
+    return url.lower()

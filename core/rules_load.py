@@ -35,7 +35,7 @@ from core.tags import (
 
 REPOSITORY_KEYS = frozenset({
     "name", "provider", "clone_url", "secret", "secrets", "insecure_no_secret", "image",
-    "hooks", "registry_auth", "git_auth", "rules", "status", "notify",
+    "hooks", "registry_auth", "git_auth", "rules", "insecure_clone_url", "status", "notify",
 })
 RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
@@ -87,7 +87,10 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
         reader.error(f["provider"], f"{path}.provider",
                      f"unknown provider {provider!r} (known: {', '.join(PROVIDERS)})")
     clone_url = reader.string(f.get("clone_url"), f"{path}.clone_url")
-    if clone_url is not None and (problem := clone_url_problem(clone_url)):
+    plaintext_ok = reader.boolean(f.get("insecure_clone_url"), f"{path}.insecure_clone_url",
+                                  False)
+    if clone_url is not None and (
+            problem := clone_url_problem(clone_url, insecure_allowed=plaintext_ok)):
         reader.error(f["clone_url"], f"{path}.clone_url", problem)
     image = reader.string(f.get("image"), f"{path}.image")
     if image is not None and (problem := repository_problem(image)):

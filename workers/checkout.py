@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.clone_urls import url_host
 from core.errors import CloneError
 from vcs.gitcmd import GitError, check_clone_url, redact, run_git
 
@@ -93,11 +94,12 @@ class MirrorCheckout:
         mirror = self.update(url, commit)
         try:
             with self._locked(url):
-                run_git(["clone", "--quiet", "--no-checkout", "--", str(mirror), str(dest)],
-                        timeout=self.timeout)
+                run_git(["clone", "--quiet", "--no-checkout", "--no-hardlinks", "--",
+                         str(mirror), str(dest)], timeout=self.timeout)
             run_git(["checkout", "--quiet", "--detach", commit], cwd=dest, timeout=self.timeout)
             run_git(["remote", "set-url", "origin", redact(url)], cwd=dest, timeout=60)
             if submodules:
+                self.check_submodule_hosts(url, dest)
                 self.log("Updating submodules (the rule sets submodules: true)\n")
                 run_git(["-c", "protocol.file.allow=never", "submodule", "update", "--init",
                          "--recursive", "--depth", "1"], cwd=dest, timeout=self.timeout)
@@ -108,6 +110,26 @@ class MirrorCheckout:
             self.log(f"{commit} is an annotated tag; it points to commit {head}\n")
         self.log(f"Checked out {head}\n")
         return dest
+
+    def check_submodule_hosts(self, url: str, checkout: Path) -> None:
+        """Refuse submodules from any host but the repository's own (the repository's
+        credentials, and trust, stop at its host)."""
+        if not (checkout / ".gitmodules").is_file():
+            return
+        try:
+            listed = run_git(["config", "--file", ".gitmodules", "--get-regexp",
+                              r"^submodule\..*\.url$"], cwd=checkout, timeout=60)
+        except GitError:
+            return  # no url entries
+        own = url_host(url)
+        for line in listed.splitlines():
+            key, _, submodule_url = line.partition(" ")
+            host = url_host(submodule_url.strip())
+            if host is not None and host != own:
+                name = key.removeprefix("submodule.").removesuffix(".url")
+                raise CloneError(f"submodule {name} comes from {host or 'a local path'}, not "
+                                 f"from {own or 'this repository'}'s host; only submodules "
+                                 "on the repository's own host are fetched")
 
     def head_commit(self, checkout: Path) -> str:
         """The commit a checkout is at (an annotated tag's target, not the tag object)."""

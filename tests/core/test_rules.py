@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.clone_urls import clone_url_problem
+from core.clone_urls import clone_url_problem, url_host
 from core.credentials import RegistryAuth, SecretRef
 from core.errors import RulesError
 from core.events import PushEvent, RefKind
@@ -446,9 +446,9 @@ def test_errors_are_collected() -> None:
     ("url", "ok"),
     [
         pytest.param("https://github.com/acme/webapp.git", True, id="https"),
-        pytest.param("http://git.local/x.git", True, id="http"),
+        pytest.param("http://git.local/x.git", False, id="http"),
         pytest.param("ssh://git@host:22/x.git", True, id="ssh"),
-        pytest.param("git://host/x.git", True, id="git"),
+        pytest.param("git://host/x.git", False, id="git"),
         pytest.param("file:///srv/git/x.git", True, id="file"),
         pytest.param("git@github.com:acme/webapp.git", True, id="scp-like"),
         pytest.param("ext::sh -c touch% /tmp/pwned", False, id="ext"),
@@ -468,6 +468,27 @@ def test_errors_are_collected() -> None:
 )
 def test_clone_url(url: str, ok: bool) -> None:
     assert (clone_url_problem(url) is None) is ok
+
+
+def test_plaintext_clone_urls_need_insecure_clone_url() -> None:
+    text = HEADER.replace("https://github.com/acme/webapp.git", "http://git.local/x.git")
+    with pytest.raises(RulesError) as caught:
+        load_rules(text, environ=ENV, filename="r.yaml")
+    assert "clone_url uses plaintext http://; use https:// or ssh://, or set " \
+           "insecure_clone_url: true" in str(caught.value)
+    repo = load_rules(text + "    insecure_clone_url: true\n", environ=ENV).repositories[0]
+    assert repo.clone_url == "http://git.local/x.git"
+
+
+@pytest.mark.parametrize(("url", "host"), [
+    pytest.param("https://user@GitHub.com:443/a/b.git", "github.com", id="https"),
+    pytest.param("git@gitlab.example.com:group/x.git", "gitlab.example.com", id="scp"),
+    pytest.param("ssh://git@[::1]:22/x.git", "::1", id="ipv6"),
+    pytest.param("file:///srv/x.git", "", id="file"),
+    pytest.param("../sibling.git", None, id="relative"),
+])
+def test_url_host(url: str, host: str | None) -> None:
+    assert url_host(url) == host
 
 
 # ---------------------------------------------------------------- properties

@@ -40,7 +40,8 @@ def private_rules(url: str, image: str, variable: str) -> str:
     """Rules for the private repository, its token read from environment variable `variable`
     (set for the tests' worker and, by the test, for this web process)."""
     return (f"repositories:\n  - name: it/private-src\n    provider: github\n"
-            f"    clone_url: {url}\n    secret: {SECRET}\n    image: {image}\n"
+            f"    clone_url: {url}\n    insecure_clone_url: true\n"
+            f"    secret: {SECRET}\n    image: {image}\n"
             f"    git_auth: {{username: x-access-token, token: '${{{variable}}}'}}\n"
             "    rules:\n      - source_type: branch\n        source: main\n        tag: latest\n")
 
