@@ -13,11 +13,14 @@ import functools
 import posixpath
 import re
 from collections.abc import Sequence
+from typing import Any
+
+from core.regex import RegexError, compile_regex
 
 
 @functools.lru_cache(maxsize=1024)
-def compile_glob(pattern: str) -> re.Pattern[str]:
-    """The compiled regular expression for one glob pattern."""
+def compile_glob(pattern: str) -> Any:
+    """The compiled (RE2, linear-time) regular expression for one glob pattern."""
     pattern = pattern.lstrip("/")
     if pattern.endswith("/"):
         pattern += "**"
@@ -36,7 +39,7 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
             if i and segments[i - 1] != "**":
                 regex += "/"
             regex += _segment_regex(segment)
-    return re.compile(regex, re.DOTALL)
+    return compile_regex(regex, dot_matches_newline=True)
 
 
 def _segment_regex(segment: str) -> str:
@@ -88,7 +91,7 @@ def glob_problem(pattern: str) -> str | None:
         return f"path glob {pattern!r} contains a '..' segment"
     try:
         compile_glob(pattern)
-    except (re.error, ValueError) as exc:
+    except (RegexError, ValueError) as exc:
         return f"path glob {pattern!r} is invalid: {exc}"
     return None
 

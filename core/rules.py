@@ -9,23 +9,22 @@ number rules from 1 ("rule 1"), like Docker Hub's UI.
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from core import defaults
 from core.credentials import GitAuth, RegistryAuth, SecretRef
 from core.events import RefKind
 from core.notify.targets import StatusTarget, WebhookTarget
+from core.regex import compile_regex
 from core.tags import split_templates
 
 PROVIDERS = ("github", "bitbucket", "gitlab", "gitea")
 
 
-@functools.lru_cache(maxsize=512)
-def compile_source(pattern: str) -> re.Pattern[str]:
-    """The compiled regex of a `/regex/` source (cached; raises re.error when invalid)."""
-    return re.compile(pattern)
+def compile_source(pattern: str) -> Any:
+    """The compiled RE2 regex of a `/regex/` source (cached; RegexError when invalid)."""
+    return compile_regex(pattern)
 
 
 @dataclass(frozen=True)

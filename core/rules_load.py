@@ -20,6 +20,7 @@ from core.errors import RulesError
 from core.events import RefKind
 from core.notify.rules import status_target, webhook_targets
 from core.paths import build_path_problem, glob_problem
+from core.regex import regex_problem
 from core.rules import PROVIDERS, BuildRule, RepositoryConfig, RuleSet, compile_source
 from core.rules_credentials import git_auth, registry_auth, webhook_secrets
 from core.rules_yaml import Reader
@@ -150,10 +151,12 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
     if source is not None and source.strip() == "":
         reader.error(f["source"], f"{path}.source", "must not be empty")
     elif source is not None and len(source) >= 2 and source[0] == source[-1] == "/":
-        try:
+        problem = regex_problem(source[1:-1])
+        if problem is None:
             groups = compile_source(source[1:-1]).groups
-        except re.error as exc:
-            reader.error(f["source"], f"{path}.source", f"invalid regex: {exc}")
+        else:
+            reader.error(f["source"], f"{path}.source",
+                         f"invalid regex (RE2 syntax, see the README): {problem}")
             groups = 9  # unknown: do not also report the templates' groups
         if source == "//":
             reader.error(f["source"], f"{path}.source", "empty regex //")

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -356,8 +359,12 @@ RULE = "repositories[0].rules[0]"
     ("text", "line", "path", "fragment"),
     [
         pytest.param(rules_yaml("- {source_type: branch, source: '/[abc/'}\n"), 8,
-                     f"{RULE}.source", "invalid regex: unterminated character set at position 0",
-                     id="invalid-regex"),
+                     f"{RULE}.source", "invalid regex (RE2 syntax, see the README): missing ]: "
+                     "[abc", id="invalid-regex"),
+        pytest.param(rules_yaml("- {source_type: tag, source: '/^(v)\\1$/'}\n"), 8,
+                     f"{RULE}.source", "(RE2 has no backreferences)", id="backreference"),
+        pytest.param(rules_yaml("- {source_type: tag, source: '/^v(?=1)/'}\n"), 8,
+                     f"{RULE}.source", "(RE2 has no lookahead or lookbehind)", id="lookahead"),
         pytest.param(rules_yaml("- {source_type: branch, source: ''}\n"), 8, f"{RULE}.source",
                      "must not be empty", id="empty-source"),
         pytest.param(rules_yaml("- {source: main}\n"), 8, f"{RULE}.source_type", "is required",
@@ -609,3 +616,31 @@ def test_errors_about_secret_fields_never_echo_their_values(block: str) -> None:
         load_rules(text, environ={}, filename="r.yaml")
     assert "hunter2" not in str(caught.value)
     assert "r.yaml:" in str(caught.value)
+
+
+def test_a_catastrophic_regex_matches_in_linear_time() -> None:
+    """`/^(\\d+\\.?)+$/` loads; with backtracking, a 60-character tag would take hours to fail.
+    Run in a subprocess so that a regression cannot hang the suite."""
+    program = textwrap.dedent("""\
+        from core.events import PushEvent
+        from core.matching import match
+        from core.rules_load import load_rules
+        text = '''repositories:
+          - name: a/b
+            provider: github
+            clone_url: https://example.com/a/b.git
+            secret: s3cret
+            image: 127.0.0.1:5000/a/b
+            rules:
+              - {source_type: tag, source: '/^(\\\\d+\\\\.?)+$/', tag: '{sourceref}'}
+        '''
+        repo = load_rules(text, environ={}).repositories[0]
+        name = "1" * 60 + "x"
+        event = PushEvent(provider="github", repository="a/b", ref="refs/tags/" + name,
+                          before=None, after="a" * 40, created=True)
+        print(len(match(repo, event).plans))
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"
