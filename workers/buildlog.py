@@ -1,21 +1,56 @@
-"""The build log writer: output reaches the database as it is printed, secrets masked."""
+"""The build log writer: output reaches the database as it is printed, secrets masked.
+
+Each secret is masked as written and in the forms a build script turns it into: upper and
+lower case, URL-encoded, and base64 (at each of the three alignments it can have inside a
+longer encoded text). A secret split across two writes is still masked: the end of a write
+that could begin a secret is held back until the next write (or `flush`) shows the rest.
+"""
 
 from __future__ import annotations
 
+import base64
+import threading
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
+from core.credentials import MIN_SECRET_LENGTH
 from records.builds import BuildStore
 
 MASK = "***"
+_DROP_LEADING = (0, 2, 3)  # base64 characters that still depend on bytes before the secret
+
+
+def _base64_forms(secret: bytes) -> set[str]:
+    """The base64 text of `secret` that does not depend on its neighbours, at each alignment."""
+    forms = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + secret).decode("ascii").rstrip("=")
+        encoded = encoded[_DROP_LEADING[shift]:]
+        if (shift + len(secret)) % 3:
+            encoded = encoded[:-1]  # the last character also holds bits of the next byte
+        for text in (encoded, encoded.replace("+", "-").replace("/", "_")):
+            forms.add(text)
+    return forms
+
+
+def masked_forms(secret: str) -> set[str]:
+    """Every form of `secret` to mask (at least MIN_SECRET_LENGTH characters each)."""
+    forms = {secret, secret.upper(), secret.lower(), quote(secret, safe=""), quote_plus(secret)}
+    forms |= _base64_forms(secret.encode("utf-8"))
+    return {form for form in forms if len(form) >= max(MIN_SECRET_LENGTH, 4) or form == secret}
 
 
 class BuildLog:
-    """Appends build output to the store; every known secret is replaced by ***."""
+    """Appends build output to the store; every known secret, in every form, becomes ***."""
 
     def __init__(self, store: BuildStore, build_id: str, *, secrets: Iterable[str] = ()) -> None:
         self.store = store
         self.build_id = build_id
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+        values = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
+        forms: set[str] = set().union(*(masked_forms(v) for v in values)) if values else set()
+        self.secrets = sorted(forms, key=len, reverse=True)
+        self._pending = ""
+        self._lock = threading.Lock()  # the build and its watchdog both write
 
     def mask(self, text: str) -> str:
         """Text with every secret replaced by ***."""
@@ -23,5 +58,28 @@ class BuildLog:
             text = text.replace(secret, MASK)
         return text
 
+    def _held_back(self, text: str) -> int:
+        """How many characters at the end of `text` could be the start of a secret."""
+        longest = 0
+        for secret in self.secrets:
+            for size in range(min(len(secret) - 1, len(text)), longest, -1):
+                if secret.startswith(text[-size:]):
+                    longest = size
+                    break
+        return longest
+
     def __call__(self, text: str) -> None:
-        self.store.append_log(self.build_id, self.mask(text))
+        with self._lock:
+            combined = self.mask(self._pending + text)
+            keep = self._held_back(combined)
+            self._pending = combined[len(combined) - keep:] if keep else ""
+            ready = combined[: len(combined) - keep]
+            if ready:
+                self.store.append_log(self.build_id, ready)
+
+    def flush(self) -> None:
+        """Write what was held back (the build ended: no secret can continue it)."""
+        with self._lock:
+            pending, self._pending = self._pending, ""
+        if pending:
+            self.store.append_log(self.build_id, pending)

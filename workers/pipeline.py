@@ -141,8 +141,9 @@ def _run_turn(build: BuildRecord, *, store: BuildStore, settings: Settings, dock
         status, digest = BuildStatus.FAILED, None
     finally:
         watchdog.close()
+        log.flush()
         shutil.rmtree(workdir, ignore_errors=True)
-    store.set_status(build.id, status, error=error, digest=digest)
+    store.set_status(build.id, status, error=log.mask(error) if error else None, digest=digest)
     return None
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from core.errors import ImageBuildError
 from tests.factories import make_plan
-from workers.buildlog import BuildLog
 from workers.images import DockerImages, split_reference
 from workers.labels import oci_labels
 from workers.pipeline import _TRANSIENT
@@ -50,23 +49,6 @@ def test_image_id_comes_from_aux_or_the_success_line() -> None:
         "0123456789ab")
     with pytest.raises(ImageBuildError, match="without producing an image"):
         StreamOnly()._read_build_stream([{"stream": "Step 1/1 : FROM scratch\n"}])
-
-
-class MemoryStore:
-    """Collects appended log text."""
-
-    def __init__(self) -> None:
-        self.text = ""
-
-    def append_log(self, build_id: str, text: str) -> None:
-        self.text += text
-
-
-def test_build_log_masks_every_secret_longest_first() -> None:
-    store = MemoryStore()
-    log = BuildLog(store, "b1", secrets=["hunter2", "hunter2-extended", "", "ab"])  # type: ignore[arg-type]
-    log("pw=hunter2-extended and hunter2; ab stays\n")
-    assert store.text == "pw=*** and ***; ab stays\n"
 
 
 def test_oci_labels_use_the_checked_out_commit_and_rule_labels_win() -> None:
