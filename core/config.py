@@ -35,6 +35,7 @@ class Settings:
     users_file: str = ""
     db_upgrade: str = "check"
     trusted_proxies: int = 0
+    streams_per_process: int = defaults.STREAMS_PER_PROCESS
     public_url: str = ""
     notify_backoff: int = defaults.NOTIFY_BACKOFF
 
@@ -127,6 +128,8 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         users_file=environ.get("AUTOBUILD_USERS_FILE", "").strip(),
         db_upgrade=db_upgrade,
         trusted_proxies=_count(environ, "AUTOBUILD_TRUSTED_PROXIES"),
+        streams_per_process=_int(environ, "AUTOBUILD_STREAMS_PER_PROCESS",
+                                 defaults.STREAMS_PER_PROCESS),
         public_url=_public_url(environ),
         notify_backoff=_int(environ, "AUTOBUILD_NOTIFY_BACKOFF", defaults.NOTIFY_BACKOFF),
     )

@@ -48,5 +48,9 @@ NOTIFY_QUEUE_NAME = "notifications"
 NOTIFY_BACKOFF = 10
 """Seconds before a notification's first retry; each later one waits 3 times longer."""
 
+STREAMS_PER_PROCESS = 8
+"""Live-log streams one web process serves at once; each holds one of its threads (the
+Procfile gives each process 32), so the rest stay free for webhooks and pages."""
+
 DOCKER_HOST = "unix:///var/run/docker.sock"
 """The Docker engine workers build with, as DOCKER_HOST spells it."""

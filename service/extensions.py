@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from flask import Flask, current_app
@@ -30,6 +31,8 @@ def init_app(app: Flask) -> None:
     app.extensions["build_store"] = store
     app.extensions["delivery_log"] = DeliveryLog(engine, store)
     app.extensions["outbox"] = Outbox(engine)
+    app.extensions["stream_slots"] = threading.BoundedSemaphore(
+        int(app.config["STREAMS_PER_PROCESS"]))
     app.extensions["refusal_budget"] = RefusalBudget(
         int(app.config.get("REFUSALS_PER_MINUTE", DEFAULT_PER_MINUTE)))
     app.extensions["rules"] = app.config.get("RULES_HOLDER") or RulesHolder(

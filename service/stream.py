@@ -19,6 +19,7 @@ from timing out and lets the server notice a client that went away.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -92,19 +93,39 @@ def events(builds: BuildStore, build_id: str, *, after: int, poll: float,
         time.sleep(poll)
 
 
+def _released(slots: threading.BoundedSemaphore, stream: Iterator[str]) -> Iterator[str]:
+    """`stream`, giving its slot back however it ends (the build ended, the time limit, or
+    the client went away and the server closed the response)."""
+    try:
+        yield from stream
+    finally:
+        slots.release()
+
+
 @bp.get("/builds/<build_id>/events")
-def build_events(build_id: str) -> Response:
-    """Stream a build's log chunks and status changes until it ends (text/event-stream)."""
+def build_events(build_id: str) -> Response | tuple[Response, int]:
+    """Stream a build's log chunks and status changes until it ends (text/event-stream).
+
+    Each open stream holds a web thread, so a process serves at most STREAMS_PER_PROCESS of
+    them; past that it answers 503 with Retry-After (the page then reloads itself instead),
+    and the threads left keep answering webhooks and pages.
+    """
     check_read_access()
     builds = store()
     if builds.get_build(build_id) is None:
         abort(404)
+    slots: threading.BoundedSemaphore = current_app.extensions["stream_slots"]
+    if not slots.acquire(blocking=False):
+        busy = Response("every live-log slot of this web process is in use; the page reloads "
+                        "instead\n", mimetype="text/plain")
+        busy.headers["Retry-After"] = "10"
+        return busy, 503
     stream = events(
         builds, build_id, after=_after_seq(),
         poll=float(current_app.config.get("STREAM_POLL_SECONDS", POLL_SECONDS)),
         max_seconds=float(current_app.config.get("STREAM_MAX_SECONDS", MAX_SECONDS)),
     )
-    response = Response(stream, mimetype="text/event-stream")
+    response = Response(_released(slots, stream), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -628,3 +628,18 @@ def test_login_mode_refuses_head_like_get(app_factory: Callable[..., Flask], pat
     got, head = client.get(path), client.head(path)
     assert got.status_code in (302, 401) and head.status_code == got.status_code
     assert head.headers.get("Content-Length") == got.headers.get("Content-Length")
+
+
+def test_live_log_streams_are_capped_per_process(app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(STREAMS_PER_PROCESS=1)
+    store = store_of(app)
+    (build,) = store.create_builds([make_plan()])
+    client = app.test_client()
+    first = client.get(f"/builds/{build.id}/events", buffered=False)
+    assert first.status_code == 200
+    refused = client.get(f"/builds/{build.id}/events")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "10"
+    first.close()  # the client went away: its slot is free again
+    second = client.get(f"/builds/{build.id}/events", buffered=False)
+    assert second.status_code == 200
+    second.close()
