@@ -11,6 +11,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
+BUSY_TIMEOUT = 30.0
+"""Seconds a SQLite statement waits for another process's write to finish before failing."""
+
 Clock = Callable[[], datetime]
 """Where the stores get "now" from: `utcnow` in production, a stepping clock in tests."""
 
@@ -33,15 +36,16 @@ def new_build_id(now: datetime) -> str:
     return f"{millis:011x}{secrets.token_hex(4)}"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
     """An engine for `url`; SQLite gets WAL and a busy timeout so web and workers share it."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": busy_timeout,
+                                                  "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             # WAL persists in the file; switching needs a moment alone with it, which another
             # process may be taking at the same time: it then switches for us.

@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         janitor,
         metrics,
         openapi,
+        outages,
         pages,
         presentation,
         session_views,
@@ -63,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.login_limits import LoginLimiter
 
     extensions.init_app(app)
+    outages.init_app(app)
     web_security.init_app(app, trusted_proxies=int(app.config.get("TRUSTED_PROXIES",
                                                                    settings.trusted_proxies)))
     app.extensions["login_limiter"] = app.config.get("LOGIN_LIMITER") or LoginLimiter()

@@ -13,7 +13,7 @@ from core.rules import RuleSet
 from notify.queue import RQNotificationQueue, enqueue_moved
 from records.builds import BuildStore
 from records.commit_hooks import after_commit
-from records.db import make_engine
+from records.db import BUSY_TIMEOUT, make_engine
 from records.deliveries import DeliveryLog
 from records.migrate import prepare
 from records.outbox import Outbox
@@ -25,7 +25,8 @@ from service.rules_state import RulesHolder
 def init_app(app: Flask) -> None:
     """Create the store, delivery log, outbox, rules holder and queues for this app; committed
     transitions enqueue their notifications (NOTIFICATION_QUEUE in tests, else Redis's)."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"],
+                         busy_timeout=float(app.config.get("DB_BUSY_TIMEOUT", BUSY_TIMEOUT)))
     prepare(engine, mode=app.config["DB_UPGRADE"])
     store = BuildStore(engine, log_cap=app.config["LOG_CAP_BYTES"])
     app.extensions["build_store"] = store
