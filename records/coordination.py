@@ -6,14 +6,17 @@ can race on the same rows and exactly one wins.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from core.status import RUNNING, BuildStatus
 from records.builds import BuildRecord, BuildStore, build_from_row
+from records.db import database_ago, database_now
 from records.schema import builds
 from records.transitions import transition
 
@@ -42,6 +45,14 @@ def start_build(store: BuildStore, build_id: str) -> StartResult:
         other.c.id != builds.c.id,
     )
     with store.engine.begin() as conn:
+        turn = conn.execute(select(builds.c.repository, builds.c.provider, builds.c.rule_index,
+                                   builds.c.ref).where(builds.c.id == build_id)).first()
+        if turn is None:
+            return StartResult.GONE
+        if conn.dialect.name == "postgresql":
+            # READ COMMITTED lets two racers both see no running sibling; taking the rule and
+            # ref's lock first makes the second one see the first's start.
+            conn.execute(select(func.pg_advisory_xact_lock(turn_lock_key(*turn))))
         if transition(conn, BuildStatus.CLONING, builds.c.id == build_id, ~sibling_running,
                       now=store.clock()):
             return StartResult.STARTED
@@ -51,13 +62,19 @@ def start_build(store: BuildStore, build_id: str) -> StartResult:
     return StartResult.WAIT if status == BuildStatus.QUEUED.value else StartResult.GONE
 
 
+def turn_lock_key(repository: str, provider: str, rule_index: int, ref: str) -> int:
+    """A signed 64-bit key naming one rule and ref, for PostgreSQL's advisory locks."""
+    digest = hashlib.sha256(json.dumps([repository, provider, rule_index, ref]).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def heartbeat(store: BuildStore, build_id: str) -> BuildStatus | None:
     """Record that the build's worker is alive; returns the build's current status."""
     with store.engine.begin() as conn:
         conn.execute(
             update(builds)
             .where(builds.c.id == build_id, builds.c.status.in_(RUNNING_VALUES))
-            .values(heartbeat_at=store.clock())
+            .values(heartbeat_at=database_now())
         )
         status = conn.execute(
             select(builds.c.status).where(builds.c.id == build_id)
@@ -67,8 +84,11 @@ def heartbeat(store: BuildStore, build_id: str) -> BuildStatus | None:
 
 def fail_lost_builds(store: BuildStore, *, stale_after: timedelta = HEARTBEAT_STALE_AFTER,
                      message: str = LOST_MESSAGE) -> list[str]:
-    """Mark running builds whose worker stopped sending heartbeats as failed; returns their ids."""
-    cutoff = store.clock() - stale_after
+    """Mark running builds whose worker stopped sending heartbeats as failed; returns their ids.
+
+    Heartbeats are written and judged in the database's clock, so a worker whose own clock
+    is off is not taken for lost (nor a lost one for alive)."""
+    cutoff = database_ago(store.engine, stale_after.total_seconds())
     stale = and_(builds.c.status.in_(RUNNING_VALUES), builds.c.heartbeat_at < cutoff)
     with store.engine.connect() as conn:
         ids = [str(i) for i in conn.execute(select(builds.c.id).where(stale)).scalars()]

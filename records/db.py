@@ -9,7 +9,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func, text
 
 BUSY_TIMEOUT = 30.0
 """Seconds a SQLite statement waits for another process's write to finish before failing."""
@@ -28,6 +28,19 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def database_now() -> ColumnElement[Any]:
+    """The database's own time (UTC), for times that processes on different machines compare:
+    their clocks may disagree, the database's is one."""
+    return func.now()
+
+
+def database_ago(engine: Engine, seconds: float) -> ColumnElement[Any]:
+    """The database's time `seconds` ago, in the form its own timestamps compare with."""
+    if engine.dialect.name == "sqlite":
+        return func.datetime("now", f"-{seconds:.3f} seconds")
+    return func.now() - text(f"interval '{seconds:.3f} seconds'")
 
 
 def new_build_id(now: datetime) -> str:

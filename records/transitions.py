@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, insert, update
 
 from core.status import ALLOWED_TRANSITIONS, BuildStatus
 from records.commit_hooks import note_moved
+from records.db import database_now
 from records.schema import build_events, builds
 
 MAX_ERROR = 4000
@@ -64,6 +65,8 @@ def transition(
     """
     values: dict[str, Any] = {"status": new.value}
     values.update(dict.fromkeys(PHASE_COLUMNS.get(new, ()), now))
+    if "heartbeat_at" in values:
+        values["heartbeat_at"] = database_now()  # compared across machines: one clock
     if new.is_terminal():
         values["finished_at"] = now
     if error is not None and len(error) > MAX_ERROR:

@@ -188,3 +188,40 @@ def test_concurrent_log_writers_lose_no_chunk(store: BuildStore) -> None:
     for writer in range(writers):  # each writer's own chunks stay in its order
         mine = [text for _, text in chunks if text.startswith(f"w{writer}-")]
         assert mine == [f"w{writer}-{n}\n" for n in range(per_writer)]
+
+
+def test_heartbeats_use_the_databases_clock_not_the_workers(store: BuildStore) -> None:
+    """A worker whose clock is an hour behind, judged by a sweeper whose clock is right."""
+    skewed = BuildStore(store.engine, log_cap=store.log_cap,
+                        clock=lambda: utcnow() - timedelta(hours=1))
+    (build,) = skewed.create_builds([make_plan()])
+    assert start_build(skewed, build.id) is StartResult.STARTED
+    heartbeat(skewed, build.id)
+
+    assert fail_lost_builds(store) == []
+    with store.engine.begin() as conn:
+        conn.execute(builds.update().where(builds.c.id == build.id).values(
+            heartbeat_at=utcnow() - timedelta(minutes=5)))
+    assert fail_lost_builds(skewed) == [build.id], "a truly stale heartbeat is stale anywhere"
+
+
+
+def test_racing_workers_start_one_build_of_a_rule_and_ref(store: BuildStore) -> None:
+    """Workers on several machines pick up builds of one rule and ref at the same moment."""
+    for round_number in range(15):
+        waiting = store.create_builds([make_plan(ref=f"refs/heads/race-{round_number}",
+                                                 commit=f"{n:040x}") for n in range(6)])
+        barrier = threading.Barrier(len(waiting))
+        results: list[StartResult] = []
+
+        def start(build_id: str, barrier: threading.Barrier = barrier,
+                  results: list[StartResult] = results) -> None:
+            barrier.wait()
+            results.append(start_build(store, build_id))
+
+        threads = [threading.Thread(target=start, args=(b.id,)) for b in waiting]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results.count(StartResult.STARTED) == 1, (round_number, results)

@@ -18,7 +18,7 @@ from records.coordination import fail_lost_builds, start_build
 from records.deliveries import DeliveryLog
 from records.notify_fanout import expand_events
 from records.outbox import NotificationState, Outbox
-from records.schema import build_events, notifications
+from records.schema import build_events, builds, notifications
 from tests.factories import make_plan, path_to, stored_build
 
 STATUS = StatusTarget(forge="github", api_url="http://127.0.0.1:9", token=SecretRef(env="T"),
@@ -87,7 +87,9 @@ def test_lost_builds_and_deliveries_log_their_events(store: BuildStore,
     assert recorded is not None
     (build,) = recorded[1]
     store.set_status(build.id, BuildStatus.CLONING)
-    store.clock = lambda: build.created_at + timedelta(hours=1)
+    with store.engine.begin() as conn:
+        conn.execute(builds.update().where(builds.c.id == build.id).values(
+            heartbeat_at=build.created_at - timedelta(hours=1)))
 
     assert fail_lost_builds(store) == [build.id]
     assert events(store.engine, build.id) == ["queued", "cloning", "failed"]
