@@ -154,7 +154,8 @@ def _evaluate(
         hooks=repo.hooks, timeout=rule.timeout, before=event.before, path_filter=path_filter,
         commit_message=event.head_commit_message,
         trigger=TRIGGER_MANUAL if manual else TRIGGER_PUSH,
-        registry_auth=repo.registry_auth, git_auth=repo.git_auth,
+        registry_auth=repo.registry_auth, git_auth=repo.git_auth, builder=rule.builder,
+        platforms=rule.platforms, secrets=rule.secrets,
     )
     reason = f"{prefix}: matches: would push {', '.join(references)}{note}"
     return RuleOutcome(rule, True, references, reason), plan

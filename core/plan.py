@@ -35,7 +35,9 @@ class BuildPlan:
     ("." is the root); `tags` are full image references (`registry/repo:tag`).
     `path_filter` is set only when the worker must compute the changed files itself
     (between `before` and `commit`) and skip the build when the filter says no.
-    `secret_build_args` are build arguments whose values the worker resolves at build time.
+    `secret_build_args` are build arguments whose values the worker resolves at build time;
+    `secrets` are build secrets by id (RUN --mount=type=secret,id=…), resolved the same way.
+    `builder` is buildkit or classic; `platforms` () means the worker's own platform.
     """
 
     repository: str
@@ -63,6 +65,9 @@ class BuildPlan:
     trigger: str = TRIGGER_PUSH
     registry_auth: RegistryAuth | None = None
     git_auth: GitAuth | None = None
+    builder: str = defaults.BUILDER
+    platforms: tuple[str, ...] = ()
+    secrets: tuple[tuple[str, SecretRef], ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -79,6 +84,8 @@ class BuildPlan:
         data["secret_build_args"] = [[name, ref.to_dict()] for name, ref in
                                      self.secret_build_args]
         data["labels"] = [list(pair) for pair in self.labels]
+        data["platforms"] = list(self.platforms)
+        data["secrets"] = [[secret_id, ref.to_dict()] for secret_id, ref in self.secrets]
         data["extra"] = dict(self.extra)
         if self.path_filter is not None:
             data["path_filter"] = {
@@ -100,6 +107,10 @@ class BuildPlan:
             (str(item[0]), SecretRef.from_dict(item[1]))
             for item in values.get("secret_build_args", ()) if isinstance(item, list))
         values["labels"] = tuple((str(k), str(v)) for k, v in values.get("labels", ()))
+        values["builder"] = str(values.get("builder") or defaults.LEGACY_PLAN_BUILDER)
+        values["platforms"] = tuple(str(p) for p in values.get("platforms", ()))
+        values["secrets"] = tuple((str(item[0]), SecretRef.from_dict(item[1]))
+                                  for item in values.get("secrets", ()))
         pf = values.get("path_filter")
         if pf is not None:
             values["path_filter"] = PathFilter(

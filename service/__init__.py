@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         USERS_TEXT=settings.users,
         USERS_FILE=settings.users_file,
         DB_UPGRADE=settings.db_upgrade,
+        BUILDER=settings.builder,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )

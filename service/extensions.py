@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
     app.extensions["build_store"] = store
     app.extensions["delivery_log"] = DeliveryLog(engine, store)
     app.extensions["rules"] = app.config.get("RULES_HOLDER") or RulesHolder(
-        app.config["RULES_PATH"], environ=os.environ
+        app.config["RULES_PATH"], environ=os.environ, builder=app.config["BUILDER"]
     )
     queue = app.config.get("BUILD_QUEUE")
     if queue is None:

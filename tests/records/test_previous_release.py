@@ -44,7 +44,8 @@ def upgraded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[E
 def read_build(store: BuildStore, build_id: str, old_plan: dict[str, Any]) -> dict[str, Any]:
     """A build as the samples hold it: the API object, its plan, log and log bookkeeping.
 
-    Plans gained fields since (credentials as references); those read back empty. The release
+    Plans gained fields since (credentials as references, build secrets, platforms); those read
+    back empty, and the builder reads back as the classic one, the only builder then. The release
     listed secret build arguments by name with their values in build_args: such a plan reads
     back with the values still in build_args (masked by their names) and no references.
     """
@@ -52,7 +53,8 @@ def read_build(store: BuildStore, build_id: str, old_plan: dict[str, Any]) -> di
     assert build is not None, f"build {build_id} is gone"
     plan = build.plan.to_dict()
     assert {key: plan.pop(key) for key in set(plan) - set(old_plan)} == {
-        "registry_auth": None, "git_auth": None}
+        "registry_auth": None, "git_auth": None, "builder": "classic", "platforms": [],
+        "secrets": []}
     legacy_names = old_plan["secret_build_args"]
     assert plan["secret_build_args"] == []
     assert set(legacy_names) <= {name for name, _ in plan["build_args"]}
