@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select, update
 
 from core.defaults import LOG_CAP_BYTES
 from core.plan import BuildPlan
@@ -45,6 +45,7 @@ class BuildRecord:
     building_at: datetime | None = None
     pushing_at: datetime | None = None
     heartbeat_at: datetime | None = None
+    platform_digests: tuple[tuple[str, str], ...] = ()
 
     @property
     def duration_seconds(self) -> float | None:
@@ -67,6 +68,10 @@ class BuildRecord:
             "trigger": self.trigger,
             "tags": list(self.tags),
             "digest": self.digest,
+            "platform_digests": [{"platform": platform, "digest": digest}
+                                 for platform, digest in self.platform_digests],
+            "builder": self.plan.builder,
+            "platforms": list(self.plan.platforms),
             "error": self.error,
             "superseded_by": self.superseded_by,
             "delivery_id": self.delivery_id,
@@ -184,6 +189,13 @@ class BuildStore(BuildLogMixin):
                                digest=digest, superseded_by=superseded_by)
         return moved > 0
 
+    def record_platform_digests(self, build_id: str,
+                                digests: Sequence[tuple[str, str]]) -> None:
+        """Remember each platform's manifest digest of a multi-platform build's list."""
+        with self.engine.begin() as conn:
+            conn.execute(update(builds).where(builds.c.id == build_id).values(
+                platform_digests=json.dumps([list(pair) for pair in digests])))
+
 
 def build_from_row(row: Any) -> BuildRecord:
     """The BuildRecord of one `builds` row (the only place rows become records)."""
@@ -209,6 +221,8 @@ def build_from_row(row: Any) -> BuildRecord:
         building_at=row["building_at"],
         pushing_at=row["pushing_at"],
         heartbeat_at=row["heartbeat_at"],
+        platform_digests=tuple((str(p), str(d)) for p, d in
+                               json.loads(row["platform_digests"] or "[]")),
     )
 
 

@@ -60,7 +60,7 @@ builds = Table(
     Column("status", String(16), nullable=False),
     Column("trigger", String(16), nullable=False),
     Column("tags", Text, nullable=False),  # JSON list of full image references
-    Column("digest", String(128)),
+    Column("digest", String(128)),  # a multi-platform build's: its manifest list's
     Column("error", Text),
     Column("plan", Text, nullable=False),  # JSON BuildPlan
     Column("delivery_id", String(128)),
@@ -72,6 +72,7 @@ builds = Table(
     Column("pushing_at", UTCDateTime()),
     Column("heartbeat_at", UTCDateTime()),
     Column("log_size", Integer, nullable=False, default=0),
+    Column("platform_digests", Text),  # JSON [[platform, manifest digest], …] (multi-platform)
     Index("ix_builds_created", "created_at"),
     Index("ix_builds_rule_ref", "repository", "rule_index", "ref", "status"),
     Index("ix_builds_rule_latest", "repository", "provider", "rule_index", "created_at"),

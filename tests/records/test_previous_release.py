@@ -45,7 +45,8 @@ def read_build(store: BuildStore, build_id: str, old_plan: dict[str, Any]) -> di
     """A build as the samples hold it: the API object, its plan, log and log bookkeeping.
 
     Plans gained fields since (credentials as references, build secrets, platforms); those read
-    back empty, and the builder reads back as the classic one, the only builder then. The release
+    back empty, and the builder reads back as the classic one, the only builder then; the API
+    object gained the builder, platforms and platform digests from them. The release
     listed secret build arguments by name with their values in build_args: such a plan reads
     back with the values still in build_args (masked by their names) and no references.
     """
@@ -59,7 +60,10 @@ def read_build(store: BuildStore, build_id: str, old_plan: dict[str, Any]) -> di
     assert plan["secret_build_args"] == []
     assert set(legacy_names) <= {name for name, _ in plan["build_args"]}
     plan["secret_build_args"] = legacy_names
-    return {"api": build.to_dict(), "plan": plan, "log": store.get_log(build_id),
+    api = build.to_dict()
+    assert {key: api.pop(key) for key in ("builder", "platforms", "platform_digests")} == {
+        "builder": "classic", "platforms": [], "platform_digests": []}
+    return {"api": api, "plan": plan, "log": store.get_log(build_id),
             "log_size": build.log_size, "heartbeat_at": iso(build.heartbeat_at)}
 
 
