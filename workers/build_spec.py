@@ -1,8 +1,11 @@
 """The builder port: what to build (BuildSpec), what it made (BuiltImage), who builds it.
 
-No I/O here; workers/buildkit.py implements the port with the engine's BuildKit. Specs are not
-serialisable on purpose (no to_dict): they hold resolved secret values and live only inside the
-worker process that builds them.
+No I/O here; workers/buildkit.py implements the port with the engine's BuildKit, workers/classic.py
+with its classic builder. Specs are not serialisable on purpose (no to_dict): they hold resolved
+secret values and live only inside the worker process that builds them.
+
+    ImageBuildError (core.errors)
+    └── BuildStopped        the builder's stop() was called while (or before) the build ran
 """
 
 from __future__ import annotations
@@ -13,8 +16,13 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from core.build_options import network_problem, platform_problem, secret_id_problem
+from core.errors import ImageBuildError
 
 Log = Callable[[str], None]
+
+
+class BuildStopped(ImageBuildError):
+    """The build was stopped (cancelled or timed out) while it ran."""
 
 
 @dataclass(frozen=True)
@@ -80,4 +88,11 @@ class BuiltImage:
 class ImageBuilder(Protocol):
     """Builds one BuildSpec into local images, streaming output into `log`."""
 
-    def build(self, spec: BuildSpec, *, log: Log) -> BuiltImage: ...
+    def build(self, spec: BuildSpec, *, log: Log) -> BuiltImage:
+        """Build `spec`; ImageBuildError naming what failed, BuildStopped once stopped."""
+        ...
+
+    def stop(self) -> bool:
+        """End the running build from any thread, so that build() raises BuildStopped; False
+        when this builder cannot stop a build by itself (its caller must end the process)."""
+        ...

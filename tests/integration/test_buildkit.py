@@ -36,8 +36,8 @@ from tests.integration.buildkit_support import (
     write_context,
 )
 from tests.integration.conftest import BASE_IMAGE, REGISTRY, free_port, unique_image
-from workers.build_spec import BuildSpec, BuiltImage, SecretSource
-from workers.buildkit import PRIVATE_PREFIX, SHM, BuildKitBuilder, BuildStopped, private_folder
+from workers.build_spec import BuildSpec, BuildStopped, BuiltImage, SecretSource
+from workers.buildkit import PRIVATE_PREFIX, SHM, BuildKitBuilder, private_folder
 from workers.docker_cli import DOCKER_CLI, cli_environment, registry_config
 from workers.manifests import push_platform_list, split_reference, staging_reference
 

@@ -15,11 +15,10 @@ import pytest
 
 from core.errors import ImageBuildError, PushError
 from tests.workers.fake_docker import FakeDocker
-from workers.build_spec import BuildSpec, SecretSource
+from workers.build_spec import BuildSpec, BuildStopped, SecretSource
 from workers.buildkit import (
     PRIVATE_PREFIX,
     BuildKitBuilder,
-    BuildStopped,
     build_arguments,
     private_folder,
     secret_option,

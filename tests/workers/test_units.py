@@ -10,14 +10,14 @@ import pytest
 from core.errors import ImageBuildError
 from tests.factories import make_plan
 from workers.buildlog import BuildLog
-from workers.images import DockerImages, split_reference
+from workers.classic import NEEDS_BUILDKIT_HINT, read_build_stream
 from workers.labels import oci_labels
-from workers.pipeline import _TRANSIENT
+from workers.manifests import split_reference
 
 
-def StreamOnly() -> DockerImages:  # noqa: N802 - reads like the class it stands in for
-    """DockerImages reading a scripted build stream (no engine behind it)."""
-    return DockerImages(client=None, log=lambda _text: None)  # type: ignore[arg-type]
+def read(stream: list[dict[str, Any]]) -> str:
+    """The image id of a scripted classic build stream (no engine behind it)."""
+    return read_build_stream(stream, lambda _text: None)
 
 
 @pytest.mark.parametrize(("reference", "expected"), [
@@ -38,18 +38,18 @@ def test_error_inside_the_stream_fails_with_the_step() -> None:
                                                "non-zero code: 1"}},
     ]
     with pytest.raises(ImageBuildError) as caught:
-        StreamOnly()._read_build_stream(stream)
+        read(stream)
     assert caught.value.user_message == (
         "Step 2/2 : RUN false: The command '/bin/sh -c false' returned a non-zero code: 1")
 
 
 def test_image_id_comes_from_aux_or_the_success_line() -> None:
-    assert StreamOnly()._read_build_stream([{"aux": {"ID": "sha256:" + "a" * 64}}]) == (
+    assert read([{"aux": {"ID": "sha256:" + "a" * 64}}]) == (
         "sha256:" + "a" * 64)
-    assert StreamOnly()._read_build_stream([{"stream": "Successfully built 0123456789ab\n"}]) == (
+    assert read([{"stream": "Successfully built 0123456789ab\n"}]) == (
         "0123456789ab")
     with pytest.raises(ImageBuildError, match="without producing an image"):
-        StreamOnly()._read_build_stream([{"stream": "Step 1/1 : FROM scratch\n"}])
+        read([{"stream": "Step 1/1 : FROM scratch\n"}])
 
 
 class MemoryStore:
@@ -83,11 +83,15 @@ def test_oci_labels_use_the_checked_out_commit_and_rule_labels_win() -> None:
     }
 
 
-@pytest.mark.parametrize(("message", "transient"), [
-    ("received unexpected HTTP status: 503 Service Unavailable", True),
-    ("dial tcp 127.0.0.1:5999: connect: connection refused", True),
-    ("unauthorized: authentication required", False),
-    ("denied: requested access to the resource is denied", False),
-])
-def test_which_push_failures_are_retried(message: str, transient: bool) -> None:
-    assert bool(_TRANSIENT.search(message)) is transient
+def test_a_dockerfile_the_classic_builder_cannot_read_says_to_use_buildkit() -> None:
+    message = ("the --mount option requires BuildKit. Refer to https://docs.docker.com/go/"
+               "buildkit/ to learn how to build images with BuildKit enabled")
+    stream: list[dict[str, Any]] = [
+        {"stream": "Step 2/2 : RUN --mount=type=cache,target=/c echo hi"}, {"stream": "\n"},
+        {"errorDetail": {"message": message}, "error": message}]
+    with pytest.raises(ImageBuildError) as caught:
+        read(stream)
+    assert caught.value.user_message == (
+        f"Step 2/2 : RUN --mount=type=cache,target=/c echo hi: {message} "
+        f"({NEEDS_BUILDKIT_HINT})")
+    assert NEEDS_BUILDKIT_HINT == "this Dockerfile needs BuildKit: set builder: buildkit"
