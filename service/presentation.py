@@ -20,6 +20,7 @@ _ERROR = re.compile(r"^(ERROR:|#\d+ ERROR: |Build failed while |internal error: 
                     r"The build timed out)")
 _BUILDKIT_ERROR = re.compile(r"^#(\d+) ERROR: (?!context canceled)")
 _BUILDKIT_START = re.compile(r"^#1 \[internal\] load build definition")
+_CACHE_IMPORT = "importing cache manifest from "
 
 
 def now() -> datetime:
@@ -192,16 +193,25 @@ def _classic_block(lines: list[str], errors: list[int]) -> tuple[int, int] | Non
     return start, next((i for i in errors if i > start), last_error)
 
 
-def _buildkit_block(lines: list[str]) -> tuple[int, int] | None:
-    """BuildKit's failing step `#N`: from its first line (`#N [stage k/m] …`) in the build that
-    failed (each platform's build starts again at #1) to its `#N ERROR: …` line."""
-    failed = next(((i, m.group(1)) for i, line in enumerate(lines)
-                   if (m := _BUILDKIT_ERROR.match(line))), None)
-    if failed is None:
-        return None
-    end, number = failed
-    begin = max((i for i in range(end) if _BUILDKIT_START.match(lines[i])), default=0)
-    return next(i for i in range(begin, end + 1) if lines[i].startswith(f"#{number} ")), end
+def _buildkit_steps(lines: list[str]) -> tuple[tuple[int, int] | None, set[int]]:
+    """(BuildKit's failing step, its warning lines). The step `#N` runs from its first line
+    (`#N [stage k/m] …`) in the build that failed (each platform's build starts again at #1)
+    to its `#N ERROR: …` line. A cache image the registry does not have yet (a rule's first
+    build: `#N importing cache manifest from …`) prints an ERROR that is only a warning."""
+    begin, block, warnings = 0, None, set()
+    for end, line in enumerate(lines):
+        if _BUILDKIT_START.match(line):
+            begin = end
+        found = _BUILDKIT_ERROR.match(line)
+        if found is None:
+            continue
+        prefix = f"#{found.group(1)} "
+        start = next(i for i in range(begin, end + 1) if lines[i].startswith(prefix))
+        if lines[start].startswith(prefix + _CACHE_IMPORT):
+            warnings.add(end)
+        elif block is None:
+            block = (start, end)
+    return block, warnings
 
 
 def render_log(log: str, status: BuildStatus) -> tuple[Markup, bool]:
@@ -209,11 +219,12 @@ def render_log(log: str, status: BuildStatus) -> tuple[Markup, bool]:
     (BuildKit's `#N` step, or the classic builder's "Step N/M"). Returns (html, whether a step
     was highlighted)."""
     lines = log.splitlines(keepends=True)
-    errors = [i for i, line in enumerate(lines) if _ERROR.match(line)]
+    buildkit_block, warnings = _buildkit_steps(lines)
+    errors = [i for i, line in enumerate(lines) if _ERROR.match(line) and i not in warnings]
     failing = status in (BuildStatus.FAILED, BuildStatus.TIMED_OUT)
     block: tuple[int, int] | None = None
     if failing and lines:
-        block = _buildkit_block(lines) or _classic_block(lines, errors)
+        block = buildkit_block or _classic_block(lines, errors)
     parts: list[str] = []
     for i, line in enumerate(lines):
         if block and i == block[0]:
