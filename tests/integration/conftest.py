@@ -39,6 +39,7 @@ WORKER_SECRETS = {
     "AUTOBUILD_IT_GIT_TOKEN": "ghp_itSecretDeployToken0123456789",
     "AUTOBUILD_IT_WRONG_GIT_TOKEN": "wrong-token-value",
     "AUTOBUILD_IT_GREETING": "open-sesame-42",
+    "AUTOBUILD_IT_BUILD_SECRET": "bk-secret-7f3a9c2e51d04b68",
 }
 """Secrets the tests' workers read from their environment (rules name them as ${VAR})."""
 
@@ -165,9 +166,10 @@ def unique_image(prefix: str = "it") -> str:
 
 
 def main_rule(**fields: str) -> str:
-    """The rule main → latest as rules-file lines, with extra fields (YAML values as given)."""
-    extra = "".join(f"        {key}: {value}\n" for key, value in fields.items())
-    return "      - source_type: branch\n        source: main\n        tag: latest\n" + extra
+    """The rule main → latest as rules-file lines, with other fields (YAML values as given)."""
+    values = {"source_type": "branch", "source": "main", "tag": "latest", **fields}
+    lines = [f"        {key}: {value}\n" for key, value in values.items()]
+    return "      - " + "".join(lines).removeprefix("        ")
 
 
 def rules_for(name: str, clone_url: str, image: str, rules: str | None = None) -> str:
