@@ -297,9 +297,10 @@ def test_repository_page_rules_table_pagination_and_filters(
 
     html = client.get("/repos/acme/webapp").get_data(as_text=True)
     rules_table = html[html.index('id="rules"'):html.index('id="builds"')]
-    for header in ("Source type", "Source", "Docker tags", "Dockerfile", "Context", "Autobuild",
-                   "Last build"):
+    for header in ("Source type", "Source", "Docker tags", "Dockerfile", "Context", "Builder",
+                   "Autobuild", "Last build"):
         assert f"<th>{header}</th>" in rules_table
+    assert '<td data-label="Builder">buildkit</td>' in rules_table
     assert "/^v([0-9.]+)$/" in rules_table and "(regex)" in rules_table
     assert "Page 1 of 2" in html and "30 builds" in html
     listed = html.split('id="builds-list"')[1]
