@@ -16,6 +16,7 @@ from records.builds import BuildStore
 from records.coordination import fail_lost_builds
 from records.db import make_engine
 from records.migrate import MigrationError, prepare
+from workers import jobs  # noqa: F401 - imported once here, every forked work-horse has it
 
 logger = logging.getLogger("workers")
 SWEEP_INTERVAL = 10.0

@@ -25,6 +25,7 @@ class MirrorCheckout:
         self.timeout = timeout
         self.log = log
         self.auth = auth or {}
+        self._heads: dict[Path, str] = {}
 
     def mirror_path(self, url: str) -> Path:
         """Where the mirror of `url` lives (named by a hash: URLs may carry credentials)."""
@@ -99,7 +100,7 @@ class MirrorCheckout:
                          "--recursive", "--depth", "1"], cwd=dest, timeout=self.timeout)
         except GitError as exc:
             raise CloneError(f"could not check out {commit[:12]}: {exc}") from None
-        head = self.head_commit(dest)
+        head = self._heads[dest] = self.head_commit(dest)
         if head != commit:
             self.log(f"{commit} is an annotated tag; it points to commit {head}\n")
         self.log(f"Checked out {head}\n")
@@ -107,6 +108,8 @@ class MirrorCheckout:
 
     def head_commit(self, checkout: Path) -> str:
         """The commit a checkout is at (an annotated tag's target, not the tag object)."""
+        if checkout in self._heads:  # known since checkout() made it
+            return self._heads[checkout]
         return run_git(["rev-parse", "HEAD"], cwd=checkout, timeout=60).strip()
 
     def changed_files(self, url: str, before: str, after: str) -> list[str] | None:

@@ -26,7 +26,7 @@ from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.coordination import StartResult, start_build
 from workers.build_spec import BuildStopped, BuiltImage
-from workers.buildlog import BuildLog
+from workers.buildlog import FLUSH_INTERVAL, BuildLog
 from workers.credentials import BuildSecrets, CredentialError, resolve_credentials
 from workers.hooks import Hooks, NoHooks, hook_environment
 from workers.image_build import build_spec, builder_config, layer_cache, run_builder
@@ -106,8 +106,8 @@ def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docke
         BuildLog(store, build_id)(f"\nBuild failed while {exc.phase}: {exc.user_message}\n")
         store.set_status(build_id, BuildStatus.FAILED, error=exc.user_message)
         return BuildStatus.FAILED
-    log = BuildLog(store, build_id, secrets=secrets.masked)
-    stopper = BuildStopper(kill=stop or kill_this_process)
+    log = BuildLog(store, build_id, secrets=secrets.masked, interval=FLUSH_INTERVAL)
+    stopper = BuildStopper(kill=_flushing(log, stop or kill_this_process))
     watchdog = Watchdog(store, build_id, timeout=build.plan.timeout, log=log, stop=stopper)
     watchdog.start()
     workdir = Path(tempfile.mkdtemp(prefix=f"{build_id}-", dir=workspace))
@@ -130,6 +130,7 @@ def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docke
     finally:
         watchdog.close()
         stopper.close()
+        log.flush()
         shutil.rmtree(workdir, ignore_errors=True)
     if outcome.platform_digests:
         store.record_platform_digests(build_id, outcome.platform_digests)
@@ -137,6 +138,14 @@ def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docke
         ended = store.get_build(build_id)  # cancelled, timed out or lost while it ran
         return ended.status if ended else outcome.status
     return outcome.status
+
+
+def _flushing(log: BuildLog, kill: Callable[[], None]) -> Callable[[], None]:
+    """`kill`, after writing the log gathered so far (the watchdog's last words included)."""
+    def end() -> None:
+        log.flush()
+        kill()
+    return end
 
 
 @dataclass(frozen=True)

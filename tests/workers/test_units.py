@@ -9,6 +9,7 @@ import pytest
 
 from core.errors import ImageBuildError
 from tests.factories import make_plan
+from tests.waiting import wait_until
 from workers.buildlog import BuildLog
 from workers.classic import NEEDS_BUILDKIT_HINT, read_build_stream
 from workers.labels import oci_labels
@@ -53,13 +54,17 @@ def test_image_id_comes_from_aux_or_the_success_line() -> None:
 
 
 class MemoryStore:
-    """Collects appended log text."""
+    """Collects appended log text, one write at a time."""
 
     def __init__(self) -> None:
-        self.text = ""
+        self.writes: list[str] = []
+
+    @property
+    def text(self) -> str:
+        return "".join(self.writes)
 
     def append_log(self, build_id: str, text: str) -> None:
-        self.text += text
+        self.writes.append(text)
 
 
 def test_build_log_masks_every_secret_longest_first() -> None:
@@ -67,6 +72,27 @@ def test_build_log_masks_every_secret_longest_first() -> None:
     log = BuildLog(store, "b1", secrets=["hunter2", "hunter2-extended", "", "ab"])  # type: ignore[arg-type]
     log("pw=hunter2-extended and hunter2; ab stays\n")
     assert store.text == "pw=*** and ***; ab stays\n"
+
+
+def test_a_gathering_log_writes_seldom_but_soon_and_masks_split_secrets() -> None:
+    store = MemoryStore()
+    log = BuildLog(store, "b1", secrets=["hunter2-extended"], interval=0.05)  # type: ignore[arg-type]
+    for line in ("#1 [1/2] FROM scratch\n", "#2 0.1 pw=hunter2-", "extended\n"):
+        log(line)
+    assert store.writes == []  # not yet: gathered
+    wait_until(lambda: store.writes, 5, "the gathered output being written")
+    assert store.writes == ["#1 [1/2] FROM scratch\n#2 0.1 pw=***\n"]
+    log("#2 DONE 0.1s\n")
+    log.flush()
+    assert store.writes[1:] == ["#2 DONE 0.1s\n"]
+    log.flush()
+    assert len(store.writes) == 2  # nothing gathered: nothing written
+
+
+def test_a_plain_log_writes_through() -> None:
+    store = MemoryStore()
+    BuildLog(store, "b1")("Build failed while reading credentials: …\n")  # type: ignore[arg-type]
+    assert store.writes == ["Build failed while reading credentials: …\n"]
 
 
 def test_oci_labels_use_the_checked_out_commit_and_rule_labels_win() -> None:
