@@ -16,7 +16,7 @@ from records.builds import BuildStore
 from records.coordination import fail_lost_builds
 from records.db import make_engine
 from records.migrate import MigrationError, prepare
-from workers import jobs  # noqa: F401 - imported once here, every forked work-horse has it
+from workers import jobs  # imported once here: every forked work-horse has it loaded
 
 logger = logging.getLogger("workers")
 SWEEP_INTERVAL = 10.0
@@ -51,6 +51,11 @@ def main() -> None:
         raise SystemExit(1) from None
     finally:
         engine.dispose()
+    try:
+        jobs.engine_api_version(settings.docker_host)
+    except Exception as exc:  # noqa: BLE001 - each build asks again (and fails clearly)
+        logger.warning("the Docker engine at %s does not answer yet: %s", settings.docker_host,
+                       exc)
     threading.Thread(target=sweep_lost_builds, args=(settings,), name="lost-build-sweeper",
                      daemon=True).start()
     redis = Redis.from_url(settings.redis_url)

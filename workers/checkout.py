@@ -53,6 +53,15 @@ class MirrorCheckout:
         run_git(["fetch", "--quiet", *args], cwd=mirror, timeout=self.timeout,
                 extra_env=self.auth)
 
+    def _fetch_commit(self, mirror: Path, commit: str) -> bool:
+        """Fetch a commit no branch or tag holds (where the server allows it); whether the
+        mirror has it then."""
+        try:
+            self._fetch(mirror, "origin", commit)
+        except GitError:
+            return False
+        return self._has_commit(mirror, commit)
+
     def _create_mirror(self, url: str, mirror: Path) -> None:
         self.log(f"Cloning {redact(url)} into a new mirror (first build of this repository)\n")
         partial = mirror.with_name(mirror.name + ".partial")
@@ -74,12 +83,8 @@ class MirrorCheckout:
                     self._fetch(mirror, "--prune", "origin")
                 else:
                     self.log("The mirror already has this commit; nothing to fetch\n")
-                if not self._has_commit(mirror, commit):
-                    try:
-                        self._fetch(mirror, "origin", commit)
-                    except GitError:
-                        pass
-                if not self._has_commit(mirror, commit):
+                if not self._has_commit(mirror, commit) and not self._fetch_commit(mirror,
+                                                                                 commit):
                     raise CloneError(f"commit {commit} is not in {redact(url)}")
                 return mirror
         except GitError as exc:
