@@ -12,6 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from records.schema import metadata
@@ -27,6 +28,7 @@ from tests.integration.conftest import (
     wait_for_build,
 )
 from workers.docker_cli import DOCKER_CLI
+from workers.image_build import NETWORK_HINT
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -214,3 +216,47 @@ def test_a_dockerfile_that_cannot_build_says_why(
     assert build["status"] == "failed"
     assert str(build["error"]).startswith(error), build["error"]
     assert "\n" not in str(build["error"])
+
+
+NETWORK_PROBE = ("FROM local/busybox:latest\nCOPY marker.txt /m\n"
+                 "RUN wget -q -O /answer http://127.0.0.1:5000/v2/\n")
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_the_build_network_setting_reaches_both_builders(
+    isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, object]],
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    docker_client: docker.DockerClient, builder: str,
+) -> None:
+    bare, _ = source_repo({"Dockerfile": NETWORK_PROBE})
+    host_client, write_host_rules, _ = isolated_stack(6, AUTOBUILD_BUILD_NETWORK="host")
+    image = unique_image("network")
+    rules = rules_for("it/network", f"file://{bare}", image, main_rule(builder=builder))
+    write_host_rules(rules)
+    answer = host_client.post("/api/builds", json={"repository": "it/network", "ref": "main"},
+                              headers=AUTH)
+    on_host = wait_for_build(host_client, answer.get_json()["builds"][0]["id"])
+    assert on_host["status"] == "success", on_host["error"]
+    assert read_file_from_registry_image(docker_client, f"{image}:latest", "/answer") == "{}"
+
+    app, write_rules = live_app  # the tests' own worker: AUTOBUILD_BUILD_NETWORK=none
+    write_rules(rules_for("it/network", f"file://{bare}", image,  # not the cached step
+                          main_rule(builder=builder, cache="false")))
+    on_none = build_now(app, "it/network")
+    assert on_none["status"] == "failed"
+    assert "RUN wget -q -O /answer http://127.0.0.1:5000/v2/" in str(on_none["error"])
+
+
+def test_no_default_bridge_fails_with_a_hint_to_set_the_network(
+    isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, object]],
+    source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    client, write_rules, _ = isolated_stack(7, AUTOBUILD_BUILD_NETWORK="default")
+    bare, _ = source_repo()
+    write_rules(rules_for("it/bridge", f"file://{bare}", unique_image("bridge")))
+    answer = client.post("/api/builds", json={"repository": "it/bridge", "ref": "main"},
+                         headers=AUTH)
+    build = wait_for_build(client, answer.get_json()["builds"][0]["id"])
+    assert build["status"] == "failed"
+    assert "network bridge not found" in str(build["error"])
+    assert str(build["error"]).endswith(f"({NETWORK_HINT})")
