@@ -69,6 +69,9 @@ def run_builder(builder: ImageBuilder, spec: BuildSpec, *, name: str, stopper: B
                 log: Log) -> BuiltImage:
     """Build `spec`, stoppable through `stopper`; errors say what to change when they can."""
     log(f"Building {spec.tag} with {describe_builder(spec, name)}\n")
+    if spec.cache_from and name == BUILDKIT:
+        log(f"Layer cache: {', '.join(spec.cache_from)} from the registry (a rule's first build "
+            "has none yet: BuildKit then reports it not found and goes on)\n")
     try:
         with stopper.building(builder):
             return builder.build(spec, log=log)

@@ -101,6 +101,7 @@ def test_a_build_checks_out_builds_tags_pushes_and_records_each_phase(run: Run) 
     assert labels["org.opencontainers.image.revision"] == "a" * 40
     log = run.log(build)
     assert f"Building {TAG} with BuildKit (RUN steps: network none)" in log
+    assert f"Layer cache: {TAG} from the registry" in log
     assert "#1 [1/1] FROM scratch" in log and f"Build succeeded: {TAG}, {tags[1]}" in log
 
 
