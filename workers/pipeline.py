@@ -131,7 +131,14 @@ def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docke
         watchdog.close()
         stopper.close()
         log.flush()
+    try:
+        return _record(store, build_id, outcome)
+    finally:  # after the end is recorded: nobody waits for this (a killed build's next sweep)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _record(store: BuildStore, build_id: str, outcome: Outcome) -> BuildStatus:
+    """Record how the build ended; the status it has then (a cancel or timeout may have won)."""
     if outcome.platform_digests:
         store.record_platform_digests(build_id, outcome.platform_digests)
     if not store.set_status(build_id, outcome.status, error=outcome.error, digest=outcome.digest):
@@ -213,8 +220,8 @@ def _push(work: Work, hooks: Hooks | NoHooks, images: ImageStore, built: BuiltIm
           docker_config: str | None) -> Outcome:
     """Tag and push (a manifest list per tag for several platforms), between the push hooks."""
     plan, log = work.build.plan, work.log
-    for reference in plan.tags if not built.platform_images else ():
-        images.tag(built.image_id, reference)
+    for reference in plan.tags[1:] if not built.platform_images else ():
+        images.tag(built.image_id, reference)  # the build (or build hook) made tags[0]
     work.store.set_status(work.build.id, BuildStatus.PUSHING)
     hooks.run("pre_push")
     platform_digests: PlatformDigests = ()

@@ -88,8 +88,7 @@ def test_a_build_checks_out_builds_tags_pushes_and_records_each_phase(run: Run) 
     phases = build.phase_times()
     assert None not in phases.values()
     assert phases["cloning"] < phases["building"] < phases["pushing"] < phases["finished"]
-    assert tools.events == [("checkout", "a" * 40), ("build", TAG),
-                            ("tag", IMAGE_ID, TAG), ("tag", IMAGE_ID, tags[1]),
+    assert tools.events == [("checkout", "a" * 40), ("build", TAG), ("tag", IMAGE_ID, tags[1]),
                             ("push", TAG), ("push", tags[1])]
     assert tools.builders == ["buildkit"]
     (spec,) = tools.builder_fake.specs
@@ -307,7 +306,7 @@ def test_build_and_push_hooks_replace_the_default_steps(run: Run) -> None:
     build = run(tools, hooks=True)
     assert build.status is BuildStatus.SUCCESS and build.digest == fake_digest(TAG)
     assert tools.builder_fake.specs == []
-    assert [e[0] for e in tools.events] == ["checkout", "image_id", "tag", "pushed_digest"]
+    assert [e[0] for e in tools.events] == ["checkout", "image_id", "pushed_digest"]
 
 
 def test_hooks_cannot_replace_a_multi_platform_build(run: Run) -> None:
