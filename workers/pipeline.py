@@ -150,8 +150,10 @@ def _record(store: BuildStore, build_id: str, outcome: Outcome) -> BuildStatus:
 def _flushing(log: BuildLog, kill: Callable[[], None]) -> Callable[[], None]:
     """`kill`, after writing the log gathered so far (the watchdog's last words included)."""
     def end() -> None:
-        log.flush()
-        kill()
+        try:
+            log.flush()
+        finally:  # even when the database does not answer: the build must end
+            kill()
     return end
 
 
