@@ -52,10 +52,8 @@ def default_rules(builder: str = defaults.BUILDER) -> tuple[BuildRule, ...]:
 
 def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules>",
                builder: str = defaults.BUILDER) -> RuleSet:
-    """The rule set in YAML `text`; raises RulesError listing every problem with file:line.
-
-    `builder` is the builder of rules that do not name one (the server's AUTOBUILD_BUILDER).
-    """
+    """The rule set in YAML `text` (`builder` for rules naming none: AUTOBUILD_BUILDER);
+    raises RulesError listing every problem with file:line."""
     reader = Reader(filename, environ)
     root = reader.compose(text)
     repositories: list[RepositoryConfig] = []

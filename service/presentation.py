@@ -194,10 +194,10 @@ def _classic_block(lines: list[str], errors: list[int]) -> tuple[int, int] | Non
 
 
 def _buildkit_steps(lines: list[str]) -> tuple[tuple[int, int] | None, set[int]]:
-    """(BuildKit's failing step, its warning lines). The step `#N` runs from its first line
-    (`#N [stage k/m] …`) in the build that failed (each platform's build starts again at #1)
-    to its `#N ERROR: …` line. A cache image the registry does not have yet (a rule's first
-    build: `#N importing cache manifest from …`) prints an ERROR that is only a warning."""
+    """(BuildKit's failing step `#N`: its first line to its `#N ERROR: …`, warning lines)."""
+    # Each platform's build numbers its steps from #1 again: a step is looked up in its own
+    # build. A cache image the registry does not have yet (a rule's first build) prints
+    # `#N importing cache manifest from …` and an ERROR that is only a warning.
     begin, block, warnings = 0, None, set()
     for end, line in enumerate(lines):
         if _BUILDKIT_START.match(line):

@@ -80,11 +80,8 @@ class FakeCheckout(SourceCheckout):
 
 
 class FakeBuilder(ImageBuilder):
-    """An ImageBuilder that records specs, prints `output`, and fails or blocks when told.
-
-    With `block`, build() waits until stop() (or release()) is called, then raises
-    BuildStopped; `can_stop=False` makes stop() answer like the classic builder.
-    """
+    """An ImageBuilder recording specs and printing `output`; it fails, or blocks until stop()
+    or release() (then BuildStopped), when told; `can_stop=False` answers like classic."""
 
     def __init__(self, events: Events, *, output: str = "#1 [1/1] FROM scratch\n",
                  error: str | None = None, can_stop: bool = True, block: bool = False) -> None:

@@ -84,11 +84,8 @@ def sweep_workspaces(store: BuildStore, workspace: Path) -> None:
 def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docker_api: Any,
                   environ: Mapping[str, str], stop: Callable[[], None] | None = None,
                   tools: WorkerTools | None = None) -> BuildStatus:
-    """Run one build to its end, recording each transition; returns the final status.
-
-    `tools` makes the adapters (default: EngineTools on `docker_api`); `stop` ends the
-    work-horse when the build cannot be stopped more gently (default: SIGKILL to itself).
-    """
+    """Run one build to its end with `tools`' adapters (default: EngineTools on `docker_api`),
+    recording each transition; `stop` ends the work-horse when nothing gentler can."""
     build = store.get_build(build_id)
     if build is None:
         logger.warning("build %s is not in the database; nothing to do", build_id)
