@@ -100,7 +100,7 @@ def test_cancel_stops_running_build_and_drops_queued_one(
     client = app.test_client()
     body = {"repository": "it/cancel", "ref": "main"}
     first = client.post("/api/builds", json=body, headers=AUTH).get_json()["builds"][0]
-    log = wait_for_log(client, first["id"], "sleeping-now")
+    log = wait_for_log(client, first["id"], "\nsleeping-now\n")  # the RUN step's output
     second = client.post("/api/builds", json=body, headers=AUTH).get_json()["builds"][0]
 
     queued = client.post(f"/api/builds/{second['id']}/cancel", headers=AUTH)
