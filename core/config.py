@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core import defaults
+from core.build_options import builder_problem, network_problem
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Settings:
     streams_per_process: int = defaults.STREAMS_PER_PROCESS
     public_url: str = ""
     notify_backoff: int = defaults.NOTIFY_BACKOFF
+    builder: str = defaults.BUILDER
+    build_network: str = defaults.BUILD_NETWORK
 
     @property
     def workspace_dir(self) -> str:
@@ -109,6 +112,12 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
     db_upgrade = environ.get("AUTOBUILD_DB_UPGRADE", "").strip() or "check"
     if db_upgrade not in ("check", "auto"):
         raise ConfigError(f"AUTOBUILD_DB_UPGRADE must be check or auto, got {db_upgrade!r}")
+    builder = environ.get("AUTOBUILD_BUILDER", "").strip() or defaults.BUILDER
+    if problem := builder_problem(builder):
+        raise ConfigError(f"AUTOBUILD_BUILDER: {problem}")
+    network = environ.get("AUTOBUILD_BUILD_NETWORK", "").strip() or defaults.BUILD_NETWORK
+    if problem := network_problem(network):
+        raise ConfigError(f"AUTOBUILD_BUILD_NETWORK {problem}")
     return Settings(
         var_dir=var_dir,
         database_url=database_url,
@@ -132,4 +141,6 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
                                  defaults.STREAMS_PER_PROCESS),
         public_url=_public_url(environ),
         notify_backoff=_int(environ, "AUTOBUILD_NOTIFY_BACKOFF", defaults.NOTIFY_BACKOFF),
+        builder=builder,
+        build_network=network,
     )

@@ -26,6 +26,13 @@ HOOKS = False
 BUILD_TIMEOUT = 3600
 """Seconds a build may run before it ends `timed_out`."""
 
+BUILDER = "buildkit"
+"""The builder of a rule without `builder` (AUTOBUILD_BUILDER changes it): BuildKit, as Docker
+Hub builds; `classic` is the engine's legacy builder."""
+
+LEGACY_PLAN_BUILDER = "classic"
+"""The builder of a plan stored before plans named one: the only builder there was then."""
+
 DEFAULT_BRANCHES = ("main", "master")
 """A repository without `rules` builds these branches as `latest`, as Docker Hub does."""
 
@@ -51,6 +58,9 @@ NOTIFY_BACKOFF = 10
 STREAMS_PER_PROCESS = 8
 """Live-log streams one web process serves at once; each holds one of its threads (the
 Procfile gives each process 32), so the rest stay free for webhooks and pages."""
+
+BUILD_NETWORK = "default"
+"""The network RUN steps get (AUTOBUILD_BUILD_NETWORK): the engine's default, `none` or `host`."""
 
 DOCKER_HOST = "unix:///var/run/docker.sock"
 """The Docker engine workers build with, as DOCKER_HOST spells it."""

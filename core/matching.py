@@ -164,7 +164,8 @@ def _evaluate(
         trigger=TRIGGER_MANUAL if manual else TRIGGER_PUSH,
         registry_auth=repo.registry_auth, git_auth=repo.git_auth, forced=event.forced,
         fixed_tags=fixed_references(rule, repo.image, references),
-        status=_status_target(repo, rule), notify=repo.notify,
+        status=_status_target(repo, rule), notify=repo.notify, builder=rule.builder,
+        platforms=rule.platforms, secrets=rule.secrets,
     )
     reason = f"{prefix}: matches: would push {', '.join(references)}{note}"
     return RuleOutcome(rule, True, references, reason), plan

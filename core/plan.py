@@ -21,7 +21,8 @@ TRIGGER_PUSH = "push"
 TRIGGER_MANUAL = "manual"
 TRIGGER_RETRY = "retry"
 
-INPUT_FIELDS = ("dockerfile", "context", "build_args", "secret_build_args", "target")
+INPUT_FIELDS = ("dockerfile", "context", "build_args", "secret_build_args", "target",
+                "builder", "platforms", "secrets")
 """What decides the image a commit builds into: two plans of one rule and commit that agree on
 these reuse one image (the other ref's build is a retag)."""
 
@@ -42,7 +43,9 @@ class BuildPlan:
     ("." is the root); `tags` are full image references (`registry/repo:tag`).
     `path_filter` is set only when the worker must compute the changed files itself
     (between `before` and `commit`) and skip the build when the filter says no.
-    `secret_build_args` are build arguments whose values the worker resolves at build time.
+    `secret_build_args` are build arguments whose values the worker resolves at build time;
+    `secrets` are build secrets by id (RUN --mount=type=secret,id=…), resolved the same way.
+    `builder` is buildkit or classic; `platforms` () means the worker's own platform.
     `forced` says the push was forced (the ref moved to a commit that need not descend from
     `before`); `fixed_tags` are the tags from templates without placeholders (`latest`), which
     every ref of the rule moves; `move_tags_back` is a confirmed Retry of an older commit.
@@ -79,6 +82,9 @@ class BuildPlan:
     move_tags_back: bool = False
     status: StatusTarget | None = None
     notify: tuple[WebhookTarget, ...] = ()
+    builder: str = defaults.BUILDER
+    platforms: tuple[str, ...] = ()
+    secrets: tuple[tuple[str, SecretRef], ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -96,6 +102,8 @@ class BuildPlan:
         data["secret_build_args"] = [[name, ref.to_dict()] for name, ref in
                                      self.secret_build_args]
         data["labels"] = [list(pair) for pair in self.labels]
+        data["platforms"] = list(self.platforms)
+        data["secrets"] = [[secret_id, ref.to_dict()] for secret_id, ref in self.secrets]
         data["extra"] = dict(self.extra)
         if self.path_filter is not None:
             data["path_filter"] = {
@@ -120,6 +128,10 @@ class BuildPlan:
             (str(item[0]), SecretRef.from_dict(item[1]))
             for item in values.get("secret_build_args", ()) if isinstance(item, list))
         values["labels"] = tuple((str(k), str(v)) for k, v in values.get("labels", ()))
+        values["builder"] = str(values.get("builder") or defaults.LEGACY_PLAN_BUILDER)
+        values["platforms"] = tuple(str(p) for p in values.get("platforms", ()))
+        values["secrets"] = tuple((str(item[0]), SecretRef.from_dict(item[1]))
+                                  for item in values.get("secrets", ()))
         pf = values.get("path_filter")
         if pf is not None:
             values["path_filter"] = PathFilter(

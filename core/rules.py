@@ -48,6 +48,9 @@ class BuildRule:
     submodules: bool = defaults.SUBMODULES
     timeout: int = defaults.BUILD_TIMEOUT
     labels: tuple[tuple[str, str], ...] = ()
+    builder: str = defaults.BUILDER
+    platforms: tuple[str, ...] = ()
+    secrets: tuple[tuple[str, SecretRef], ...] = ()
 
     @property
     def is_regex(self) -> bool:

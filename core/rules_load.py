@@ -13,9 +13,8 @@ from collections.abc import Mapping
 
 import yaml
 
-from core import defaults
+from core import defaults, rules_build
 from core.clone_urls import clone_url_problem
-from core.credentials import SecretRef
 from core.errors import RulesError
 from core.events import RefKind
 from core.notify.rules import status_target, webhook_targets
@@ -42,15 +41,21 @@ RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
     "secret_build_args",
     "included_files", "ignored_files", "cache", "pull", "submodules", "timeout", "labels",
+    "builder", "platforms", "secrets",
 })
-def default_rules() -> tuple[BuildRule, ...]:
+
+
+def default_rules(builder: str = defaults.BUILDER) -> tuple[BuildRule, ...]:
     """Docker Hub's default rules for a repository without `rules`: main and master → latest."""
-    return tuple(BuildRule(index=i, source_type=RefKind.BRANCH, source=branch, tag="latest")
+    return tuple(BuildRule(index=i, source_type=RefKind.BRANCH, source=branch, tag="latest",
+                           builder=builder)
                  for i, branch in enumerate(defaults.DEFAULT_BRANCHES))
 
 
-def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules>") -> RuleSet:
-    """The rule set in YAML `text`; raises RulesError listing every problem with file:line."""
+def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules>",
+               builder: str = defaults.BUILDER) -> RuleSet:
+    """The rule set in YAML `text` (`builder` for rules naming none: AUTOBUILD_BUILDER);
+    raises RulesError listing every problem with file:line."""
     reader = Reader(filename, environ)
     root = reader.compose(text)
     repositories: list[RepositoryConfig] = []
@@ -60,7 +65,7 @@ def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules
         items = [] if node is None else reader.sequence(node, "repositories") or []
         seen: dict[tuple[str, str], int] = {}
         for i, item in enumerate(items):
-            repo = _repository(reader, item, f"repositories[{i}]")
+            repo = _repository(reader, item, f"repositories[{i}]", builder)
             if repo is None:
                 continue
             key = (repo.provider, repo.name)
@@ -75,7 +80,8 @@ def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules
     return RuleSet(tuple(repositories))
 
 
-def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig | None:
+def _repository(reader: Reader, node: yaml.Node, path: str, builder: str
+                ) -> RepositoryConfig | None:
     """One repository entry, or None when it has errors (already reported)."""
     before = reader.count()
     f = reader.mapping(node, path, REPOSITORY_KEYS,
@@ -107,7 +113,8 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
     status = status_target(reader, f.get("status"), f"{path}.status", provider)
     notify = webhook_targets(reader, f.get("notify"), f"{path}.notify")
     rules_node = f.get("rules")
-    rules = default_rules() if rules_node is None else _rules(reader, rules_node, f"{path}.rules")
+    rules = (default_rules(builder) if rules_node is None
+             else _rules(reader, rules_node, f"{path}.rules", builder))
     if reader.count() > before:
         return None
     assert name and provider and clone_url and image
@@ -120,7 +127,8 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
     return repo
 
 
-def _rules(reader: Reader, node: yaml.Node, path: str) -> tuple[BuildRule, ...]:
+def _rules(reader: Reader, node: yaml.Node, path: str, builder: str
+           ) -> tuple[BuildRule, ...]:
     """The rules of one repository, checked each on its own and then against each other."""
     items = reader.sequence(node, path)
     if items is None:
@@ -131,14 +139,15 @@ def _rules(reader: Reader, node: yaml.Node, path: str) -> tuple[BuildRule, ...]:
         return ()
     rules: list[BuildRule] = []
     for i, item in enumerate(items):
-        rule = _rule(reader, item, f"{path}[{i}]", i)
+        rule = _rule(reader, item, f"{path}[{i}]", i, builder)
         if rule is not None:
             rules.append(rule)
     _check_collisions(reader, rules, items, path)
     return tuple(rules)
 
 
-def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule | None:
+def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builder: str
+          ) -> BuildRule | None:
     """One build rule, or None when it has errors (already reported)."""
     before = reader.count()
     f = reader.mapping(node, path, RULE_KEYS, required=("source_type", "source"))
@@ -186,7 +195,10 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
     rule_flags = {k: reader.boolean(f.get(k), f"{path}.{k}", d) for k, d in
                   (("autobuild", defaults.AUTOBUILD), ("cache", defaults.CACHE),
                    ("pull", defaults.PULL), ("submodules", defaults.SUBMODULES))}
-    build_args, secret_args = _build_args(reader, f, path)
+    build_args, secret_args = rules_build.build_args(reader, f, path)
+    builder = rules_build.builder(reader, f, path, default_builder)
+    platforms = rules_build.platforms(reader, f, path, builder)
+    secrets = rules_build.secrets(reader, f, path, builder)
     labels = reader.string_map(f.get("labels"), f"{path}.labels")
     if reader.count() > before:
         return None
@@ -194,34 +206,11 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
     return BuildRule(
         index=index, source_type=RefKind(kind), source=source, tag=tag,
         dockerfile=paths["dockerfile"], context=paths["context"], target=target,
-        build_args=build_args, secret_build_args=secret_args, labels=labels,
+        build_args=build_args, secret_build_args=secret_args, labels=labels, builder=builder,
+        platforms=platforms, secrets=secrets,
         included_files=globs["included_files"],
         ignored_files=globs["ignored_files"], timeout=timeout, **rule_flags,
     )
-
-
-def _build_args(reader: Reader, f: dict[str, yaml.Node], path: str
-                ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:
-    """(plain build arguments, secret ones as references) of a rule."""
-    secret_names = reader.string_list(f.get("secret_build_args"), f"{path}.secret_build_args")
-    node = f.get("build_args")
-    given = reader.mapping(node, f"{path}.build_args", None) if node is not None else {}
-    for name in sorted(set(secret_names) - set(given)):
-        reader.error(f["secret_build_args"], f"{path}.secret_build_args",
-                     f"{name!r} is not one of build_args")
-    plain: list[tuple[str, str]] = []
-    secret: list[tuple[str, SecretRef]] = []
-    for name, value_node in given.items():
-        where = f"{path}.build_args.{name}"
-        if not name.strip():
-            reader.error(value_node, f"{path}.build_args", "names must not be empty")
-        elif name in secret_names:
-            ref = reader.secret(value_node, where)
-            if ref is not None:
-                secret.append((name, ref))
-        elif (value := reader.string(value_node, where)) is not None:
-            plain.append((name, value))
-    return tuple(plain), tuple(secret)
 
 
 def _check_templates(

@@ -46,6 +46,7 @@ class BuildRecord:
     pushing_at: datetime | None = None
     heartbeat_at: datetime | None = None
     reused_from: str | None = None
+    platform_digests: tuple[tuple[str, str], ...] = ()
 
     @property
     def duration_seconds(self) -> float | None:
@@ -68,6 +69,10 @@ class BuildRecord:
             "trigger": self.trigger,
             "tags": list(self.tags),
             "digest": self.digest,
+            "platform_digests": [{"platform": platform, "digest": digest}
+                                 for platform, digest in self.platform_digests],
+            "builder": self.plan.builder,
+            "platforms": list(self.plan.platforms),
             "error": self.error,
             "superseded_by": self.superseded_by,
             "reused_from": self.reused_from,
@@ -192,6 +197,13 @@ class BuildStore(BuildLogMixin):
                                digest=digest, superseded_by=superseded_by)
         return moved > 0
 
+    def record_platform_digests(self, build_id: str,
+                                digests: Sequence[tuple[str, str]]) -> None:
+        """Remember each platform's manifest digest of a multi-platform build's list."""
+        with self.engine.begin() as conn:
+            conn.execute(update(builds).where(builds.c.id == build_id).values(
+                platform_digests=json.dumps([list(pair) for pair in digests])))
+
 
 def build_from_row(row: Any) -> BuildRecord:
     """The BuildRecord of one `builds` row (the only place rows become records)."""
@@ -218,6 +230,8 @@ def build_from_row(row: Any) -> BuildRecord:
         pushing_at=row["pushing_at"],
         heartbeat_at=row["heartbeat_at"],
         reused_from=row["reused_from"],
+        platform_digests=tuple((str(p), str(d)) for p, d in
+                               json.loads(row["platform_digests"] or "[]")),
     )
 
 

@@ -61,7 +61,7 @@ builds = Table(
     Column("status", String(16), nullable=False),
     Column("trigger", String(16), nullable=False),
     Column("tags", Text, nullable=False),  # JSON list of full image references
-    Column("digest", String(128)),
+    Column("digest", String(128)),  # a multi-platform build's: its manifest list's
     Column("error", Text),
     Column("plan", Text, nullable=False),  # JSON BuildPlan
     Column("delivery_id", String(128)),
@@ -75,6 +75,7 @@ builds = Table(
     Column("log_size", Integer, nullable=False, default=0),
     Column("input_key", String(64)),  # BuildPlan.inputs_key(): same key and commit, same image
     Column("reused_from", String(32)),  # the build whose image this one pushed (a retag)
+    Column("platform_digests", Text),  # JSON [[platform, manifest digest], …] (multi-platform)
     Index("ix_builds_created", "created_at"),
     Index("ix_builds_rule_ref", "repository", "rule_index", "ref", "status"),
     Index("ix_builds_rule_latest", "repository", "provider", "rule_index", "created_at"),

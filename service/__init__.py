@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         USERS_FILE=settings.users_file,
         DB_UPGRADE=settings.db_upgrade,
         STREAMS_PER_PROCESS=settings.streams_per_process,
+        BUILDER=settings.builder,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )

@@ -7,17 +7,22 @@ import argparse
 import os
 import sys
 
+from core.config import ConfigError, settings_from_env
 from core.errors import RulesError
 from core.events import BRANCH_PREFIX, TAG_PREFIX
 from core.matching import explain_ref
-from core.rules import RuleSet
+from core.rules import BuildRule, RuleSet
 from service import db_command, notify_command
 from service.rules_state import read_rules_file
 
 
 def _load(path: str) -> RuleSet | None:
     try:
-        return read_rules_file(path, environ=os.environ)
+        builder = settings_from_env(os.environ, base_dir=os.getcwd()).builder
+        return read_rules_file(path, environ=os.environ, builder=builder)
+    except ConfigError as exc:
+        print(f"autobuild: {exc}", file=sys.stderr)
+        return None
     except RulesError as exc:
         print(f"{path}: invalid rules ({len(exc.errors)} problem(s)):", file=sys.stderr)
         for error in exc.errors:
@@ -33,6 +38,16 @@ def check(path: str) -> int:
     count = sum(len(r.rules) for r in ruleset.repositories)
     print(f"{path}: OK ({len(ruleset.repositories)} repositories, {count} rules)")
     return 0
+
+
+def build_settings(rule: BuildRule) -> str:
+    """How a rule builds: its builder, platforms and build secret ids."""
+    parts = [f"builder {rule.builder}"]
+    if rule.platforms:
+        parts.append(f"platforms {', '.join(rule.platforms)}")
+    if rule.secrets:
+        parts.append(f"secrets {', '.join(secret_id for secret_id, _ in rule.secrets)}")
+    return "; ".join(parts)
 
 
 def explain(path: str, repository: str, ref: str) -> int:
@@ -52,6 +67,8 @@ def explain(path: str, repository: str, ref: str) -> int:
         for outcome in result.outcomes:
             mark = "builds" if outcome.matched and outcome.references else "no build"
             print(f"  [{mark}] {outcome.reason}")
+            if outcome.matched and outcome.references:
+                print(f"           {build_settings(outcome.rule)}")
         if result.skipped_reason:
             print(f"  [no build] {result.skipped_reason}")
     return 0

@@ -37,7 +37,7 @@ def init_app(app: Flask) -> None:
     app.extensions["refusal_budget"] = RefusalBudget(
         int(app.config.get("REFUSALS_PER_MINUTE", DEFAULT_PER_MINUTE)))
     app.extensions["rules"] = app.config.get("RULES_HOLDER") or RulesHolder(
-        app.config["RULES_PATH"], environ=os.environ
+        app.config["RULES_PATH"], environ=os.environ, builder=app.config["BUILDER"]
     )
     queue = app.config.get("BUILD_QUEUE")
     if queue is None:

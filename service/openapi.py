@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from core import forges
+from core.build_options import BUILDERS
 from core.decision import DeliveryOutcome
 from core.status import BuildStatus
 
@@ -66,7 +67,17 @@ BUILD = _object({
     "status": {"type": "string", "enum": [s.value for s in BuildStatus]},
     "trigger": {"type": "string", "description": "push, manual or retry"},
     "tags": {**STRING_LIST, "description": "Full image references pushed"},
-    "digest": _nullable("string"),
+    "digest": _nullable("string", description="The registry's manifest digest; of the manifest "
+                        "list when the build made several platforms"),
+    "platform_digests": {"type": "array", "description": "Each platform's manifest digest in "
+                         "the list (empty for a single-platform build)",
+                         "items": _object({"platform": {"type": "string",
+                                                        "example": "linux/arm64"},
+                                           "digest": {"type": "string"}},
+                                          ["platform", "digest"])},
+    "builder": {"type": "string", "enum": list(BUILDERS),
+                "description": "The builder the build's rule uses"},
+    "platforms": {**STRING_LIST, "description": "Platforms built (empty: the worker's own)"},
     "error": _nullable("string"),
     "superseded_by": _nullable("string"),
     "reused_from": _nullable("string", description="The build whose image this build pushed "
@@ -80,8 +91,9 @@ BUILD = _object({
                        for name in ("cloning", "building", "pushing", "finished")},
                       ["cloning", "building", "pushing", "finished"]),
 }, ["id", "repository", "provider", "rule_index", "ref", "commit", "status", "trigger", "tags",
-    "digest", "error", "superseded_by", "reused_from", "delivery_id", "created_at", "started_at",
-    "finished_at", "duration_seconds", "phases"])
+    "digest", "platform_digests", "builder", "platforms", "error", "superseded_by",
+    "reused_from", "delivery_id", "created_at", "started_at", "finished_at", "duration_seconds",
+    "phases"])
 
 DELIVERY = _object({
     "id": {"type": "integer"},

@@ -16,7 +16,11 @@ from records.builds import BuildRecord
 
 bp = Blueprint("presentation", __name__)
 _STEP = re.compile(r"^Step \d+/\d+ : ")
-_ERROR = re.compile(r"^(ERROR:|Build failed while |internal error: |Timed out|The build timed out)")
+_ERROR = re.compile(r"^(ERROR:|#\d+ ERROR: |Build failed while |internal error: |Timed out|"
+                    r"The build timed out)")
+_BUILDKIT_ERROR = re.compile(r"^#(\d+) ERROR: (?!context canceled)")
+_BUILDKIT_START = re.compile(r"^#1 \[internal\] load build definition")
+_CACHE_IMPORT = "importing cache manifest from "
 
 
 def now() -> datetime:
@@ -176,26 +180,51 @@ def phase_of(build: BuildRecord) -> str:
     return f"ended while {last}"
 
 
-def render_log(log: str, status: BuildStatus) -> tuple[Markup, bool]:
-    """The log as escaped HTML; for a failed build, the failing step's block is highlighted.
+def _classic_block(lines: list[str], errors: list[int]) -> tuple[int, int] | None:
+    """The classic builder's failing step: from the last "Step N/M : ..." line before the last
+    error line to the first error line after that step."""
+    last_error = errors[-1] if errors else len(lines) - 1
+    steps = [i for i in range(last_error + 1) if _STEP.match(lines[i])]
+    if not steps:
+        return None
+    start = steps[-1]
+    if any(lines[i].startswith("Successfully built") for i in range(start, last_error + 1)):
+        return None
+    return start, next((i for i in errors if i > start), last_error)
 
-    The block runs from the last "Step N/M : ..." line before the last error line to the first
-    error line after that step. Returns (html, whether a step was highlighted).
-    """
+
+def _buildkit_steps(lines: list[str]) -> tuple[tuple[int, int] | None, set[int]]:
+    """(BuildKit's failing step `#N`: its first line to its `#N ERROR: …`, warning lines)."""
+    # Each platform's build numbers its steps from #1 again: a step is looked up in its own
+    # build. A cache image the registry does not have yet (a rule's first build) prints
+    # `#N importing cache manifest from …` and an ERROR that is only a warning.
+    begin, block, warnings = 0, None, set()
+    for end, line in enumerate(lines):
+        if _BUILDKIT_START.match(line):
+            begin = end
+        found = _BUILDKIT_ERROR.match(line)
+        if found is None:
+            continue
+        prefix = f"#{found.group(1)} "
+        start = next(i for i in range(begin, end + 1) if lines[i].startswith(prefix))
+        if lines[start].startswith(prefix + _CACHE_IMPORT):
+            warnings.add(end)
+        elif block is None:
+            block = (start, end)
+    return block, warnings
+
+
+def render_log(log: str, status: BuildStatus) -> tuple[Markup, bool]:
+    """The log as escaped HTML; for a failed build, the failing step's block is highlighted
+    (BuildKit's `#N` step, or the classic builder's "Step N/M"). Returns (html, whether a step
+    was highlighted)."""
     lines = log.splitlines(keepends=True)
-    errors = [i for i, line in enumerate(lines) if _ERROR.match(line)]
+    buildkit_block, warnings = _buildkit_steps(lines)
+    errors = [i for i, line in enumerate(lines) if _ERROR.match(line) and i not in warnings]
     failing = status in (BuildStatus.FAILED, BuildStatus.TIMED_OUT)
     block: tuple[int, int] | None = None
     if failing and lines:
-        last_error = errors[-1] if errors else len(lines) - 1
-        steps = [i for i in range(last_error + 1) if _STEP.match(lines[i])]
-        if steps:
-            start = steps[-1]
-            built = any(lines[i].startswith("Successfully built")
-                        for i in range(start, last_error + 1))
-            if not built:
-                end = next((i for i in errors if i > start), last_error)
-                block = (start, end)
+        block = buildkit_block or _classic_block(lines, errors)
     parts: list[str] = []
     for i, line in enumerate(lines):
         if block and i == block[0]:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Mapping
 
+from core import defaults
 from core.errors import RulesError
 from core.rules import RuleSet
 from core.rules_load import load_rules
@@ -16,26 +17,30 @@ logger = logging.getLogger(__name__)
 CHECK_INTERVAL = 1.0
 
 
-def read_rules_file(path: str, *, environ: Mapping[str, str]) -> RuleSet:
-    """The rule set in the file at `path`; an unreadable file is a RulesError too."""
+def read_rules_file(path: str, *, environ: Mapping[str, str],
+                    builder: str = defaults.BUILDER) -> RuleSet:
+    """The rule set in the file at `path` (`builder` for rules naming none); an unreadable file
+    is a RulesError too."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError([f"{path}: cannot read the rules file: {exc}"]) from exc
-    return load_rules(text, environ=environ, filename=path)
+    return load_rules(text, environ=environ, filename=path, builder=builder)
 
 
 class RulesHolder:
     """The last valid RuleSet; a changed file is loaded, an invalid one keeps the old rules."""
 
-    def __init__(self, path: str, *, environ: Mapping[str, str]) -> None:
+    def __init__(self, path: str, *, environ: Mapping[str, str],
+                 builder: str = defaults.BUILDER) -> None:
         self.path = path
         self.environ = environ
+        self.builder = builder
         self._lock = threading.Lock()
         self._checked = 0.0
         self._mtime = self._stat()
-        self._rules = read_rules_file(path, environ=environ)  # invalid at startup: fail fast
+        self._rules = read_rules_file(path, environ=environ, builder=builder)  # fail fast
         self._error: str | None = None
 
     def _stat(self) -> float | None:
@@ -69,7 +74,7 @@ class RulesHolder:
 
     def _reload(self) -> None:
         try:
-            self._rules = read_rules_file(self.path, environ=self.environ)
+            self._rules = read_rules_file(self.path, environ=self.environ, builder=self.builder)
         except RulesError as exc:
             self._error = str(exc)
             logger.error("rules file %s is invalid; keeping the previous rules:\n%s",

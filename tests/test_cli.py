@@ -67,3 +67,29 @@ def test_explain_unknown_repository_fails(tmp_path: Path,
     path.write_text(VALID)
     assert main(["rules", "explain", str(path), "--repository", "nobody/x", "main"]) == 1
     assert "nobody/x" in capsys.readouterr().err
+
+
+def test_explain_says_which_builder_each_building_rule_uses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "rules.yaml"
+    tag_line = '        tag: "v{\\\\1},latest"\n'
+    path.write_text(VALID.replace(tag_line, tag_line + "        builder: buildkit\n"
+                                  "        platforms: [linux/amd64, linux/arm64]\n"
+                                  "        secrets: {npmrc: {file: /etc/autobuild/npmrc}}\n"))
+    monkeypatch.setenv("AUTOBUILD_BUILDER", "classic")
+    assert main(["rules", "explain", str(path), "--repository", "acme/webapp", "v1.2.3"]) == 0
+    tag_ref = capsys.readouterr().out.split("refs/tags/v1.2.3:")[1]
+    assert "builder buildkit; platforms linux/amd64, linux/arm64; secrets npmrc" in tag_ref
+    assert main(["rules", "explain", str(path), "--repository", "acme/webapp", "main"]) == 0
+    assert "builder classic" in capsys.readouterr().out.split("refs/tags/main:")[0]
+
+
+def test_an_unusable_builder_setting_is_reported(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(VALID)
+    monkeypatch.setenv("AUTOBUILD_BUILDER", "kaniko")
+    assert main(["rules", "check", str(path)]) == 1
+    assert "AUTOBUILD_BUILDER: unknown builder 'kaniko'" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from records.commit_hooks import after_commit
 from records.coordination import fail_lost_builds
 from records.db import make_engine
 from records.migrate import MigrationError, prepare
+from workers import jobs  # imported once here: every forked work-horse has it loaded
 from workers.notifier import redis_for, start_sweeper
 
 logger = logging.getLogger("workers")
@@ -60,6 +61,11 @@ def main() -> None:
     finally:
         engine.dispose()
     if QUEUE_NAME in queues:
+        try:
+            jobs.engine_api_version(settings.docker_host)
+        except Exception as exc:  # noqa: BLE001 - each build asks again (and fails clearly)
+            logger.warning("the Docker engine at %s does not answer yet: %s",
+                           settings.docker_host, exc)
         threading.Thread(target=sweep_lost_builds, args=(settings,), name="lost-build-sweeper",
                          daemon=True).start()
     if NOTIFY_QUEUE_NAME in queues:

@@ -1,22 +1,28 @@
 """The builder port: what to build (BuildSpec), what it made (BuiltImage), who builds it.
 
-No I/O here; workers/buildkit.py implements the port with the engine's BuildKit. Specs are not
-serialisable on purpose (no to_dict): they hold resolved secret values and live only inside the
-worker process that builds them.
+No I/O here; workers/buildkit.py implements the port with the engine's BuildKit, workers/classic.py
+with its classic builder. Specs are not serialisable on purpose (no to_dict): they hold resolved
+secret values and live only inside the worker process that builds them.
+
+    ImageBuildError (core.errors)
+    └── BuildStopped        the builder's stop() was called while (or before) the build ran
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from core.build_options import network_problem, platform_problem, secret_id_problem
+from core.errors import ImageBuildError
+
 Log = Callable[[str], None]
-NETWORKS = ("default", "none", "host")
-_SECRET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?")
+
+
+class BuildStopped(ImageBuildError):
+    """The build was stopped (cancelled or timed out) while it ran."""
 
 
 @dataclass(frozen=True)
@@ -28,8 +34,8 @@ class SecretSource:
     file: str | None = None
 
     def __post_init__(self) -> None:
-        if not _SECRET_ID.fullmatch(self.id):
-            raise ValueError(f"invalid build secret id {self.id!r}")
+        if problem := secret_id_problem(self.id):
+            raise ValueError(problem)
         if (self.value is None) == (self.file is None):
             raise ValueError(f"build secret {self.id!r} needs exactly one of value or file")
 
@@ -54,15 +60,15 @@ class BuildSpec:
                                             # registry credentials
 
     def __post_init__(self) -> None:
-        if self.network not in NETWORKS:
-            raise ValueError(f"network must be one of {', '.join(NETWORKS)}, not {self.network!r}")
+        if problem := network_problem(self.network):
+            raise ValueError(f"network {problem}")
         if not self.tag or any(c.isspace() for c in self.tag):
             raise ValueError(f"invalid image reference {self.tag!r}")
         if not self.dockerfile or PurePosixPath(self.dockerfile).is_absolute():
             raise ValueError(f"dockerfile must be relative to the context, not {self.dockerfile!r}")
         for platform in self.platforms:
-            if not _PLATFORM.fullmatch(platform):
-                raise ValueError(f"invalid platform {platform!r} (expected os/arch[/variant])")
+            if problem := platform_problem(platform):
+                raise ValueError(problem)
         if len(set(self.platforms)) != len(self.platforms):
             raise ValueError("platforms are listed more than once")
         ids = [secret.id for secret in self.secrets]
@@ -82,4 +88,11 @@ class BuiltImage:
 class ImageBuilder(Protocol):
     """Builds one BuildSpec into local images, streaming output into `log`."""
 
-    def build(self, spec: BuildSpec, *, log: Log) -> BuiltImage: ...
+    def build(self, spec: BuildSpec, *, log: Log) -> BuiltImage:
+        """Build `spec`; ImageBuildError naming what failed, BuildStopped once stopped."""
+        ...
+
+    def stop(self) -> bool:
+        """End the running build from any thread, so that build() raises BuildStopped; False
+        when this builder cannot stop a build by itself (its caller must end the process)."""
+        ...

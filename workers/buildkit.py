@@ -16,12 +16,9 @@ manifest list. A failing platform fails the build before anything is pushed.
 
 Stopping: stop() (from any thread, e.g. the watchdog) sends SIGTERM to the CLI's process group,
 SIGKILL `stop_grace` seconds later if it still runs; the engine then cancels the RUN step and
-removes its container, and build() raises BuildStopped. A stopped builder refuses to build again:
-make one per build. A work-horse killed outright takes its CLI along (docker_cli), with the same
-effect on the engine.
-
-    ImageBuildError (core.errors)
-    └── BuildStopped        stop() was called while (or before) the build ran
+removes its container, and build() raises BuildStopped (workers/build_spec.py). A stopped builder
+refuses to build again: make one per build. A work-horse killed outright takes its CLI along
+(docker_cli), with the same effect on the engine.
 """
 
 from __future__ import annotations
@@ -39,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import ImageBuildError
-from workers.build_spec import BuildSpec, BuiltImage, Log, SecretSource
+from workers.build_spec import BuildSpec, BuildStopped, BuiltImage, Log, SecretSource
 from workers.buildkit_log import ProgressParser
 from workers.docker_cli import DOCKER_CLI, cli_environment, start, stream
 from workers.manifests import staging_reference
@@ -50,10 +47,6 @@ MASK = "***"
 _MASKED_FILE_BYTES = 4096
 PRIVATE_PREFIX = "autobuild-buildkit-"
 SHM = "/dev/shm"
-
-
-class BuildStopped(ImageBuildError):
-    """The build was stopped (cancelled or timed out) while it ran."""
 
 
 def secret_option(secret_id: str, path: Path) -> str:
@@ -203,17 +196,18 @@ class BuildKitBuilder:
                 built.append((platform, reference))
             return BuiltImage(image_id=first, platform_images=tuple(built))
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
         """End the running build at once (any thread); later builds are refused."""
         with self._lock:
             self._stopped = True
             process = self._process
         if process is None or process.poll() is not None:
-            return
+            return True
         _signal_group(process, signal.SIGTERM)
         timer = threading.Timer(self.stop_grace, _signal_group, (process, signal.SIGKILL))
         timer.daemon = True
         timer.start()
+        return True
 
     def _run(self, args: list[str], iidfile: Path, spec: BuildSpec, env: Mapping[str, str],
              log: Log, mask: Callable[[str], str], *, platform: str | None = None) -> str:

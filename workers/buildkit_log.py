@@ -11,7 +11,10 @@ The engine's BuildKit (moby 20.10) prints, and newer ones print much the same:
     executor failed running [/bin/sh -c false]: exit code: 1      the final error line
                                                 (also `failed to solve with frontend
                                                 dockerfile.v0: …`, `error: failed to solve: …`)
-No I/O: ProgressParser is fed the lines as they are printed.
+
+A `--cache-from` image that is not in the registry yet (a rule's first build) prints
+`#N importing cache manifest from …` with an ERROR line and an excerpt, and the build goes on:
+those are warnings, never the cause. No I/O: ProgressParser is fed the lines as printed.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ _NOT_IN_CONTEXT = re.compile(r'^"/?([^"]*)"(?: not found)?: not found$')
 _COPY_FROM = re.compile(r"--from=(\S+)")
 _LOAD_METADATA = "[internal] load metadata for "
 _RESOLVE_FRONTEND = "resolve image config for "
+CACHE_IMPORT = "importing cache manifest from "
 
 
 class ProgressParser:
@@ -53,7 +57,7 @@ class ProgressParser:
             return
         if self._in_excerpt:
             step = _EXCERPT_STEP.match(line)
-            if step and self.excerpt_step is None:
+            if step and self.excerpt_step is None and not step.group(1).startswith(CACHE_IMPORT):
                 self.excerpt_step = step.group(1)
             return
         step = _STEP.fullmatch(line)
@@ -61,7 +65,8 @@ class ProgressParser:
             number, text = step.groups()
             if text.startswith("ERROR: ") and self.failed is None:
                 message = text[len("ERROR: "):].strip()
-                if message != "context canceled":
+                warning = self.names.get(number, "").startswith(CACHE_IMPORT)
+                if message != "context canceled" and not warning:
                     self.failed = (number, message)
             elif number not in self.names and not _STATUS.fullmatch(text):
                 self.names[number] = text.strip()

@@ -3,7 +3,12 @@
 Each secret is masked as written and in the forms a build script turns it into: upper and
 lower case, URL-encoded, and base64 (at each of the three alignments it can have inside a
 longer encoded text). A secret split across two writes is still masked: the end of a write
-that could begin a secret is held back until the next write (or `flush`) shows the rest.
+that could begin a secret is held back until the next write (or the final `flush`) shows the
+rest.
+
+With an `interval`, output is gathered and written at most that often (and at once by flush()):
+a BuildKit build prints a line per event, and one database transaction per line would cost more
+than the build itself, while the build page still follows the log live.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from core.credentials import MIN_SECRET_LENGTH
 from records.builds import BuildStore
 
 MASK = "***"
+FLUSH_INTERVAL = 0.2
+"""Seconds output may wait before it is written, for logs that gather it."""
 _DROP_LEADING = (0, 2, 3)  # base64 characters that still depend on bytes before the secret
 
 
@@ -43,14 +50,18 @@ def masked_forms(secret: str) -> set[str]:
 class BuildLog:
     """Appends build output to the store; every known secret, in every form, becomes ***."""
 
-    def __init__(self, store: BuildStore, build_id: str, *, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, store: BuildStore, build_id: str, *, secrets: Iterable[str] = (),
+                 interval: float = 0.0) -> None:
         self.store = store
         self.build_id = build_id
         values = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
         forms: set[str] = set().union(*(masked_forms(v) for v in values)) if values else set()
         self.secrets = sorted(forms, key=len, reverse=True)
-        self._pending = ""
-        self._lock = threading.Lock()  # the build and its watchdog both write
+        self.interval = interval
+        self._lock = threading.Lock()  # the build, its watchdog and the flush timer all write
+        self._gathered: list[str] = []
+        self._held = ""
+        self._timer: threading.Timer | None = None
 
     def mask(self, text: str) -> str:
         """Text with every secret replaced by ***."""
@@ -68,18 +79,39 @@ class BuildLog:
                     break
         return longest
 
+    def _write(self, text: str, *, final: bool) -> None:
+        """Mask and write `text` after what was held back (the caller holds the lock)."""
+        combined = self.mask(self._held + text)
+        keep = 0 if final else self._held_back(combined)
+        self._held = combined[len(combined) - keep:] if keep else ""
+        ready = combined[: len(combined) - keep]
+        if ready:
+            self.store.append_log(self.build_id, ready)
+
     def __call__(self, text: str) -> None:
         with self._lock:
-            combined = self.mask(self._pending + text)
-            keep = self._held_back(combined)
-            self._pending = combined[len(combined) - keep:] if keep else ""
-            ready = combined[: len(combined) - keep]
-            if ready:
-                self.store.append_log(self.build_id, ready)
+            if not self.interval:
+                self._write(text, final=False)
+                return
+            self._gathered.append(text)
+            if self._timer is None:
+                self._timer = threading.Timer(self.interval, self._flush_gathered)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _flush_gathered(self) -> None:
+        """Write what was gathered, still holding back a possible start of a secret."""
+        with self._lock:
+            self._timer = None
+            text, self._gathered = "".join(self._gathered), []
+            if text:
+                self._write(text, final=False)
 
     def flush(self) -> None:
-        """Write what was held back (the build ended: no secret can continue it)."""
-        with self._lock:
-            pending, self._pending = self._pending, ""
-        if pending:
-            self.store.append_log(self.build_id, pending)
+        """Write everything, held back or gathered (before a status change, at the end)."""
+        with self._lock:  # held while writing, so that writes keep their order
+            timer, self._timer = self._timer, None
+            if timer is not None:
+                timer.cancel()
+            text, self._gathered = "".join(self._gathered), []
+            self._write(text, final=True)

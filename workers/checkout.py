@@ -27,6 +27,7 @@ class MirrorCheckout:
         self.log = log
         self.auth = auth or {}
         self._fetched: set[str] = set()  # URLs whose refs this checkout fetched afresh
+        self._heads: dict[Path, str] = {}
 
     def mirror_path(self, url: str) -> Path:
         """Where the mirror of `url` lives (named by a hash: URLs may carry credentials)."""
@@ -56,6 +57,15 @@ class MirrorCheckout:
         if "--prune" in args:
             self._fetched.add(str(mirror))
 
+    def _fetch_commit(self, mirror: Path, commit: str) -> bool:
+        """Fetch a commit no branch or tag holds (where the server allows it); whether the
+        mirror has it then."""
+        try:
+            self._fetch(mirror, "origin", commit)
+        except GitError:
+            return False
+        return self._has_commit(mirror, commit)
+
     def _create_mirror(self, url: str, mirror: Path) -> None:
         self.log(f"Cloning {redact(url)} into a new mirror (first build of this repository)\n")
         partial = mirror.with_name(mirror.name + ".partial")
@@ -78,12 +88,8 @@ class MirrorCheckout:
                     self._fetch(mirror, "--prune", "origin")
                 else:
                     self.log("The mirror already has this commit; nothing to fetch\n")
-                if not self._has_commit(mirror, commit):
-                    try:
-                        self._fetch(mirror, "origin", commit)
-                    except GitError:
-                        pass
-                if not self._has_commit(mirror, commit):
+                if not self._has_commit(mirror, commit) and not self._fetch_commit(mirror,
+                                                                                 commit):
                     raise CloneError(f"commit {commit} is not in {redact(url)}")
                 return mirror
         except GitError as exc:
@@ -105,7 +111,7 @@ class MirrorCheckout:
                          "--recursive", "--depth", "1"], cwd=dest, timeout=self.timeout)
         except GitError as exc:
             raise CloneError(f"could not check out {commit[:12]}: {exc}") from None
-        head = self.head_commit(dest)
+        head = self._heads[dest] = self.head_commit(dest)
         if head != commit:
             self.log(f"{commit} is an annotated tag; it points to commit {head}\n")
         self.log(f"Checked out {head}\n")
@@ -133,6 +139,8 @@ class MirrorCheckout:
 
     def head_commit(self, checkout: Path) -> str:
         """The commit a checkout is at (an annotated tag's target, not the tag object)."""
+        if checkout in self._heads:  # known since checkout() made it
+            return self._heads[checkout]
         return run_git(["rev-parse", "HEAD"], cwd=checkout, timeout=60).strip()
 
     def has_commit(self, url: str, commit: str) -> bool:

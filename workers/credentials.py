@@ -1,11 +1,14 @@
 """The secrets one build uses, resolved on the worker from the plan's references (env/file I/O).
 
 The plan names each secret (`${NAME}` or a file) and the worker reads the values from its own
-environment when the build starts; the masks for the build log are exactly those values.
+environment when the build starts; the masks for the build log are exactly those values (and,
+for a build secret read from a file, that file's content when it is small). A build secret from
+a file stays a file: the builder hands it to BuildKit as it is.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +17,8 @@ from core.credentials import SecretRef, resolve_secret
 from core.errors import BuildError, SecretUnavailableError
 from core.plan import BuildPlan
 from vcs.gitcmd import credentials_env
+from workers.build_spec import SecretSource
+from workers.buildkit import secret_values
 
 SECRET_LOOKING_NAMES = ("TOKEN", "PASSWORD", "SECRET", "KEY")
 """Plain build arguments whose names contain one of these are masked in logs too."""
@@ -28,12 +33,13 @@ class CredentialError(BuildError):
 @dataclass(frozen=True)
 class BuildSecrets:
     """Push credentials (None: the worker's Docker config), git's environment, secret build
-    arguments, and every value to mask in the log."""
+    arguments, build secrets, and every value to mask in the log."""
 
     auth_config: dict[str, str] | None = field(default=None, repr=False)
     masked: tuple[str, ...] = field(default=(), repr=False)
     git_env: dict[str, str] = field(default_factory=dict, repr=False)
     build_args: dict[str, str] = field(default_factory=dict, repr=False)
+    build_secrets: tuple[SecretSource, ...] = field(default=(), repr=False)
 
 
 def _read(path: str) -> str:
@@ -58,12 +64,25 @@ def resolve_credentials(plan: BuildPlan, environ: Mapping[str, str]) -> BuildSec
         masked.extend(git_masks)
         build_args = {name: _resolve(ref, environ, f"secret build argument {name}")
                       for name, ref in plan.secret_build_args}
+        sources = tuple(_build_secret(secret_id, ref, environ) for secret_id, ref in plan.secrets)
     except SecretUnavailableError as exc:
         raise CredentialError(str(exc)) from None
     masked.extend(build_args.values())
     masked.extend(value for key, value in plan.build_args if _looks_secret(key))
+    masked.extend(secret_values(sources))
     return BuildSecrets(auth_config=auth, masked=tuple(masked), git_env=git_env,
-                        build_args=build_args)
+                        build_args=build_args, build_secrets=sources)
+
+
+def _build_secret(secret_id: str, ref: SecretRef, environ: Mapping[str, str]) -> SecretSource:
+    """A build secret for BuildKit: the variable's value, or the file (checked readable)."""
+    what = f"build secret {secret_id}"
+    if ref.file is None:
+        return SecretSource(secret_id, value=_resolve(ref, environ, what))
+    if not os.path.isfile(ref.file) or not os.access(ref.file, os.R_OK):
+        raise SecretUnavailableError(f"{what}: the file {ref.file} is missing or unreadable on "
+                                     "this worker")
+    return SecretSource(secret_id, file=ref.file)
 
 
 def _looks_secret(name: str) -> bool:

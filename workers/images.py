@@ -1,97 +1,35 @@
-"""Build and push images with docker-py, reading every stream chunk for errors (Docker I/O)."""
+"""The engine and registry operations a build needs: the ImageStore of workers/ports.py (I/O).
+
+docker-py for what it does well (inspect, pull, tag, push, remove), reading every stream chunk
+for errors; Debian's docker CLI for manifest lists (workers/manifests.py), which docker-py
+cannot push.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import docker
 import docker.errors
 
 from core.errors import ImageBuildError, PushError
+from workers.build_spec import Log
+from workers.manifests import push_platform_list, split_reference
 
-Log = Callable[[str], None]
-_STEP = re.compile(r"^Step \d+/\d+ : .*")
 _DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
-_BUILT = re.compile(r"Successfully built ([0-9a-f]{12,64})")
-
-
-def split_reference(reference: str) -> tuple[str, str]:
-    """('registry/repo', 'tag') of a full image reference."""
-    repository, _, tag = reference.rpartition(":")
-    if "/" in tag or not repository:
-        return reference, "latest"
-    return repository, tag
 
 
 class DockerImages:
-    """Builds with the engine's classic builder and pushes tags, through one docker-py client."""
+    """Tags, pushes and removes this worker's images, through one docker-py client."""
 
-    def __init__(self, client: docker.APIClient, *, log: Log) -> None:
+    def __init__(self, client: docker.APIClient, *, log: Log, docker_host: str | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
         self.api = client
         self.log = log
-
-    def build(
-        self,
-        *,
-        context_dir: Path,
-        dockerfile: str,
-        tag: str,
-        buildargs: Mapping[str, str] | None = None,
-        target: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        pull: bool = False,
-        nocache: bool = False,
-        cache_from: list[str] | None = None,
-    ) -> str:
-        """Build `context_dir` and tag the image `tag`; returns the image id."""
-        try:
-            stream = self.api.build(
-                path=str(context_dir),
-                dockerfile=dockerfile,
-                tag=tag,
-                buildargs=dict(buildargs or {}),
-                target=target,
-                labels=dict(labels or {}),
-                pull=pull,
-                nocache=nocache,
-                cache_from=cache_from,
-                rm=True,
-                forcerm=True,
-                decode=True,
-            )
-            return self._read_build_stream(stream)
-        except docker.errors.APIError as exc:
-            message = f"the Docker engine refused the build: {exc.explanation or exc}"
-            raise ImageBuildError(message) from None
-
-    def _read_build_stream(self, stream: Iterable[dict[str, Any]]) -> str:
-        image_id: str | None = None
-        step = ""
-        for chunk in stream:
-            text = chunk.get("stream")
-            if isinstance(text, str):
-                self.log(text)
-                for line in text.splitlines():
-                    if _STEP.match(line):
-                        step = line
-                    built = _BUILT.search(line)
-                    if built:
-                        image_id = built.group(1)
-            if "status" in chunk:
-                self.log(_status_line(chunk))
-            if "error" in chunk or "errorDetail" in chunk:
-                message = _error_message(chunk)
-                self.log(f"ERROR: {message}\n")
-                raise ImageBuildError(f"{step}: {message}" if step else message)
-            aux = chunk.get("aux")
-            if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
-                image_id = aux["ID"]
-        if not image_id:
-            raise ImageBuildError("the build ended without producing an image")
-        return image_id
+        self.docker_host = docker_host
+        self.environ = environ
 
     def ensure_local(self, reference: str, *, auth_config: Mapping[str, str] | None = None
                      ) -> bool:
@@ -106,7 +44,7 @@ class DockerImages:
             for chunk in self.api.pull(repository, tag=tag, stream=True, decode=True,
                                        auth_config=dict(auth_config) if auth_config else None):
                 if "error" in chunk or "errorDetail" in chunk:
-                    raise docker.errors.APIError(_error_message(chunk))
+                    raise docker.errors.APIError(error_message(chunk))
         except docker.errors.APIError as exc:
             self.log(f"No previous image {reference} to use as layer cache "
                      f"({getattr(exc, 'explanation', None) or exc})\n")
@@ -127,7 +65,7 @@ class DockerImages:
             for chunk in self.api.pull(repository, tag=digest, stream=True, decode=True,
                                        auth_config=dict(auth_config) if auth_config else None):
                 if "error" in chunk or "errorDetail" in chunk:
-                    raise docker.errors.APIError(_error_message(chunk))
+                    raise docker.errors.APIError(error_message(chunk))
             return str(self.api.inspect_image(reference)["Id"])
         except docker.errors.APIError as exc:
             message = getattr(exc, "explanation", None) or exc
@@ -176,9 +114,9 @@ class DockerImages:
             )
             for chunk in stream:
                 if "error" in chunk or "errorDetail" in chunk:
-                    raise PushError(f"pushing {reference} failed: {_error_message(chunk)}")
+                    raise PushError(f"pushing {reference} failed: {error_message(chunk)}")
                 if "status" in chunk:
-                    status = _status_line(chunk)
+                    status = status_line(chunk)
                     if chunk.get("progressDetail") in (None, {}):
                         self.log(status)
                     found = _DIGEST.search(str(chunk.get("status", "")))
@@ -195,6 +133,14 @@ class DockerImages:
             raise PushError(f"pushing {reference} reported no digest")
         return digest
 
+    def push_list(self, platform_images: tuple[tuple[str, str], ...], tags: tuple[str, ...], *,
+                  docker_config: str | None) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """Push each platform's image and one manifest list per tag; (list digest, ((platform,
+        manifest digest), …))."""
+        return push_platform_list(platform_images, tags, docker_config=docker_config,
+                                  log=self.log, docker_host=self.docker_host,
+                                  environ=self.environ)
+
     def _repo_digest(self, reference: str) -> str | None:
         repository, _ = split_reference(reference)
         info = self.api.inspect_image(reference)
@@ -205,12 +151,14 @@ class DockerImages:
         return None
 
 
-def _status_line(chunk: dict[str, Any]) -> str:
+def status_line(chunk: dict[str, Any]) -> str:
+    """One log line for a progress chunk of the engine's JSON stream."""
     parts = [str(chunk[k]) for k in ("id", "status", "progress") if chunk.get(k)]
     return ": ".join(parts[:2]) + (" " + parts[2] if len(parts) > 2 else "") + "\n"
 
 
-def _error_message(chunk: dict[str, Any]) -> str:
+def error_message(chunk: dict[str, Any]) -> str:
+    """The message of an error chunk of the engine's JSON stream."""
     detail = chunk.get("errorDetail")
     if isinstance(detail, dict) and detail.get("message"):
         return str(detail["message"]).strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from typing import Any
@@ -32,11 +33,23 @@ def _store(settings: Settings) -> BuildStore:
     return store
 
 
+@functools.lru_cache(maxsize=4)
+def engine_api_version(docker_host: str) -> str:
+    """The engine's API version. `python -m workers` asks once before its first build, and its
+    forked work-horses inherit the answer instead of each asking again (a round trip)."""
+    client = docker.APIClient(base_url=docker_host, version="auto", timeout=30)
+    try:
+        return str(client.api_version)
+    finally:
+        client.close()
+
+
 def run_build(build_id: str) -> str:
     """Entry point RQ calls (by dotted path) for one queued build; returns its final status."""
     settings = _settings()
     store = _store(settings)
-    client = docker.APIClient(base_url=settings.docker_host, version="auto", timeout=300)
+    client = docker.APIClient(base_url=settings.docker_host, timeout=300,
+                              version=engine_api_version(settings.docker_host))
     try:
         return execute_build(build_id, store=store, settings=settings, docker_api=client,
                              environ=os.environ).value

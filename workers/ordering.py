@@ -17,7 +17,7 @@ from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.coordination import StartResult, start_build
 from records.tag_history import last_pushed, queued_siblings
-from workers.checkout import MirrorCheckout
+from workers.ports import SourceCheckout
 
 Log = Callable[[str], None]
 
@@ -27,7 +27,7 @@ def _candidate(build: BuildRecord, *, pushed: bool = False) -> Candidate:
                      before=build.plan.before, forced=build.plan.forced, pushed=pushed)
 
 
-def take_newest(store: BuildStore, build: BuildRecord, checkout: MirrorCheckout,
+def take_newest(store: BuildStore, build: BuildRecord, checkout: SourceCheckout,
                 log: Log) -> BuildRecord | None:
     """The build this job builds now: `build`, or a newer queued build of its rule and ref it
     claimed; None when the rule's tags already hold a newer (or the same) commit."""

@@ -13,7 +13,7 @@ from core.plan import TRIGGER_PUSH
 from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.tag_history import reusable_build, takeovers
-from workers.images import DockerImages
+from workers.ports import ImageStore
 
 Log = Callable[[str], None]
 
@@ -21,14 +21,15 @@ Log = Callable[[str], None]
 def image_to_reuse(store: BuildStore, build: BuildRecord) -> BuildRecord | None:
     """The earlier build whose image this push can take, or None when it must be built.
 
-    Only pushes reuse: Build now and Retry build on purpose, and hooks may change the image."""
-    if build.plan.trigger != TRIGGER_PUSH or build.plan.hooks:
+    Only pushes reuse: Build now and Retry build on purpose, and hooks may change the image.
+    Multi-platform images are built again (a pull fetches one platform only)."""
+    if build.plan.trigger != TRIGGER_PUSH or build.plan.hooks or build.plan.platforms:
         return None
     return reusable_build(store, build.plan, exclude=build.id)
 
 
 def pull_reused_image(store: BuildStore, build: BuildRecord, reused: BuildRecord,
-                      images: DockerImages, *, auth_config: dict[str, str] | None,
+                      images: ImageStore, *, auth_config: dict[str, str] | None,
                       log: Log) -> str:
     """Fetch the reused build's image by digest and tag it with this build's tags; returns the
     local image id."""

@@ -146,8 +146,9 @@ def test_retry_a_failed_build(server: Server, tab: Tab,
     expect(tab.page.locator("#log.finished")).to_be_attached(timeout=30_000)
     step = tab.page.locator("#log mark#failing-step")
     expect(step).to_be_visible()
-    expect(step).to_contain_text("RUN echo about-to-fail && exit 3")
-    expect(step).to_contain_text("returned a non-zero code: 3")
+    expect(step).to_contain_text("[3/3] RUN echo about-to-fail && exit 3")  # BuildKit's #N step
+    expect(step).to_contain_text("ERROR: executor failed running [/bin/sh -c echo about-to-fail "
+                                 "&& exit 3]: exit code: 3")
     expect(tab.page.locator("a[href='#failing-step']")).to_be_visible()
     tab.shot("build-failed")
 

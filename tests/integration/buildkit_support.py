@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 import requests
 
@@ -121,3 +122,20 @@ def write_context(folder: Path, files: dict[str, str]) -> Path:
 def environ_without_docker_config() -> dict[str, str]:
     """The test process's environment, for builders that must not see its DOCKER_CONFIG."""
     return {k: v for k, v in os.environ.items() if k != "DOCKER_CONFIG"}
+
+
+def forget_step_cache(engine: docker.DockerClient, marker: str) -> None:
+    """Drop the engine's own build cache of the steps whose command holds `marker`, and of the
+    steps built on them (only those: other builds on this engine keep theirs). A record goes
+    only once the records built on it are gone, so the latest steps go first."""
+    def doomed() -> list[str]:
+        records = engine.api.df()["BuildCache"] or []
+        found = [r["ID"] for r in records if marker in (r.get("Description") or "")]
+        for record in found:  # grows while walking: children of children
+            found.extend(r["ID"] for r in records if r.get("Parent") == record
+                         and r["ID"] not in found)
+        return found
+
+    for record in reversed(doomed()):
+        engine.api.prune_builds(filters={"id": record})
+    assert doomed() == []

@@ -39,6 +39,7 @@ WORKER_SECRETS = {
     "AUTOBUILD_IT_GIT_TOKEN": "ghp_itSecretDeployToken0123456789",
     "AUTOBUILD_IT_WRONG_GIT_TOKEN": "wrong-token-value",
     "AUTOBUILD_IT_GREETING": "open-sesame-42",
+    "AUTOBUILD_IT_BUILD_SECRET": "bk-secret-7f3a9c2e51d04b68",
 }
 """Secrets the tests' workers read from their environment (rules name them as ${VAR})."""
 
@@ -110,7 +111,7 @@ def worker_env(stack: dict[str, str], var_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(REDIS_URL=stack["redis_url"], DATABASE_URL=f"sqlite:///{var_dir}/autobuild.db",
                AUTOBUILD_VAR_DIR=str(var_dir), AUTOBUILD_RULES=str(var_dir / "rules.yaml"),
-               AUTOBUILD_DB_UPGRADE="auto", **WORKER_SECRETS)
+               AUTOBUILD_DB_UPGRADE="auto", AUTOBUILD_BUILD_NETWORK="none", **WORKER_SECRETS)
     return env
 
 
@@ -165,9 +166,16 @@ def unique_image(prefix: str = "it") -> str:
     return f"{REGISTRY}/{prefix}-{uuid.uuid4().hex[:10]}/app"
 
 
+def main_rule(**fields: str) -> str:
+    """The rule main → latest as rules-file lines, with other fields (YAML values as given)."""
+    values = {"source_type": "branch", "source": "main", "tag": "latest", **fields}
+    lines = [f"        {key}: {value}\n" for key, value in values.items()]
+    return "      - " + "".join(lines).removeprefix("        ")
+
+
 def rules_for(name: str, clone_url: str, image: str, rules: str | None = None) -> str:
     """A rules file with one GitHub repository."""
-    rules = rules or "      - source_type: branch\n        source: main\n        tag: latest\n"
+    rules = rules or main_rule()
     return (f"repositories:\n  - name: {name}\n    provider: github\n"
             f"    clone_url: {clone_url}\n    secret: {SECRET}\n    image: {image}\n"
             f"    rules:\n{rules}")

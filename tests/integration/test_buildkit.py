@@ -26,6 +26,7 @@ from tests.integration.buildkit_support import (
     IMAGE_TYPES,
     LogCollector,
     environ_without_docker_config,
+    forget_step_cache,
     is_running,
     parent_pid,
     processes_with,
@@ -36,8 +37,8 @@ from tests.integration.buildkit_support import (
     write_context,
 )
 from tests.integration.conftest import BASE_IMAGE, REGISTRY, free_port, unique_image
-from workers.build_spec import BuildSpec, BuiltImage, SecretSource
-from workers.buildkit import PRIVATE_PREFIX, SHM, BuildKitBuilder, BuildStopped, private_folder
+from workers.build_spec import BuildSpec, BuildStopped, BuiltImage, SecretSource
+from workers.buildkit import PRIVATE_PREFIX, SHM, BuildKitBuilder, private_folder
 from workers.docker_cli import DOCKER_CLI, cli_environment, registry_config
 from workers.manifests import push_platform_list, split_reference, staging_reference
 
@@ -167,18 +168,6 @@ def test_a_cache_mount_keeps_its_content_between_builds(
     second = build(spec_for(tmp_path, dockerfile, build_args=(("ROUND", "2"),)), made)
     assert run_in(engine, first.image_id, "cat", "/seen") == "round 1\n"
     assert run_in(engine, second.image_id, "cat", "/seen") == "round 1\nround 2\n"
-
-
-def forget_step_cache(engine: docker.DockerClient, marker: str) -> None:
-    """Drop the engine's own build cache of the steps whose command holds `marker` (only
-    those: other builds on this engine keep theirs)."""
-    def marked() -> list[str]:
-        records = engine.api.df()["BuildCache"] or []
-        return [r["ID"] for r in records if marker in (r.get("Description") or "")]
-
-    for record in marked():
-        engine.api.prune_builds(filters={"id": record})
-    assert marked() == []
 
 
 def test_a_pushed_image_is_the_layer_cache_of_the_next_build(

@@ -9,12 +9,14 @@ from pathlib import Path
 import docker
 import pytest
 from flask import Flask
+from markupsafe import escape
 
 from core.signatures import sign_github
 from tests.conftest import API_TOKEN, SECRET
 from tests.core.fixtures import FIXTURES_DIR
 from tests.integration.conftest import (
     RulesWriter,
+    main_rule,
     read_file_from_registry_image,
     registry_digest,
     rules_for,
@@ -87,27 +89,49 @@ def test_build_now_builds_the_branch_head(
     assert build["digest"] == registry_digest(f"{image}:latest")
 
 
+FAILING = ("FROM local/busybox:latest\nCOPY marker.txt /marker.txt\n"  # no cache hit
+           "RUN echo compiling\n"
+           "RUN echo 'fatal: widget is broken' && exit 3\n")
+FAILING_STEP = "RUN echo 'fatal: widget is broken' && exit 3"
+
+
+@pytest.mark.parametrize(("builder", "error"), [
+    pytest.param("buildkit", f"[4/4] {FAILING_STEP}: executor failed running "
+                 "[/bin/sh -c echo 'fatal: widget is broken' && exit 3]: exit code: 3",
+                 id="buildkit"),
+    pytest.param("classic", f"Step 4/8 : {FAILING_STEP}: The command '/bin/sh -c echo "  # +4 LABELs
+                 "'fatal: widget is broken' && exit 3' returned a non-zero code: 3", id="classic"),
+])
 def test_failing_run_step_fails_with_its_error(
     live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    builder: str, error: str,
 ) -> None:
     app, write_rules = live_app
-    dockerfile = ("FROM local/busybox:latest\nCOPY marker.txt /marker.txt\n"  # no cache hit
-                  "RUN echo compiling\n"
-                  "RUN echo 'fatal: widget is broken' && exit 3\n")
-    bare, _ = source_repo({"Dockerfile": dockerfile})
-    write_rules(rules_for("it/fail", f"file://{bare}", unique_image("fail")))
+    bare, _ = source_repo({"Dockerfile": FAILING})
+    write_rules(rules_for("it/fail", f"file://{bare}", unique_image("fail"),
+                          main_rule(builder=builder)))
     client = app.test_client()
 
     response = client.post("/api/builds", json={"repository": "it/fail", "ref": "main"},
                            headers=AUTH)
     build = wait_for_build(client, response.get_json()["builds"][0]["id"])
 
-    assert build["status"] == "failed"
-    assert "RUN echo 'fatal: widget is broken' && exit 3" in build["error"]
-    assert "returned a non-zero code: 3" in build["error"]
+    assert (build["status"], build["error"], build["builder"]) == ("failed", error, builder)
     log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
     assert "compiling" in log and "fatal: widget is broken" in log
     assert build["digest"] is None
+    page = client.get(f"/builds/{build['id']}").get_data(as_text=True)
+    marked = page.split('<mark class="failing-step" id="failing-step">')[1].split("</mark>")[0]
+    lines = marked.replace("</strong>", "").splitlines()
+    first, last = lines[0], lines[-1]
+    if builder == "buildkit":  # the step's block: `#N [4/4] RUN …` to `#N ERROR: …`
+        number = first.split(" ")[0]
+        assert first == f"{number} [4/4] {escape(FAILING_STEP)}"
+        assert last.startswith(f'<strong class="log-error">{number} ERROR: executor failed')
+        assert "compiling" not in marked
+    else:
+        assert first == f"Step 4/8 : {escape(FAILING_STEP)}"
+        assert "returned a non-zero code: 3" in last
 
 
 def test_build_now_errors_are_clear(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +16,10 @@ from core.signatures import sign_github
 from records.schema import builds
 from tests.conftest import API_TOKEN, SECRET, commit_files, git
 from tests.core.fixtures import FIXTURES_DIR
+from tests.integration.buildkit_support import forget_step_cache, step_number
 from tests.integration.conftest import (
     RulesWriter,
+    main_rule,
     read_file_from_registry_image,
     rules_for,
     unique_image,
@@ -77,15 +80,18 @@ def test_burst_of_pushes_builds_at_most_two_and_ends_with_the_last_commit(
                                          "/src/marker.txt") == "commit-8"
 
 
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
 def test_second_build_fetches_into_the_mirror_and_reuses_layers(
     live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    builder: str,
 ) -> None:
     app, write_rules = live_app
-    dockerfile = ("FROM local/busybox:latest\nRUN echo expensive-step > /step.txt\n"
-                  "COPY marker.txt /marker.txt\n")
+    step = f"RUN echo expensive-step-{uuid.uuid4().hex} > /step.txt"
+    dockerfile = f"FROM local/busybox:latest\n{step}\nCOPY marker.txt /marker.txt\n"
     bare, _ = source_repo({"Dockerfile": dockerfile})
     work = bare.parent / "work"
-    write_rules(rules_for("it/cache", f"file://{bare}", unique_image("cache")))
+    write_rules(rules_for("it/cache", f"file://{bare}", unique_image("cache"),
+                          main_rule(builder=builder)))
     client = app.test_client()
     first = client.post("/api/builds", json={"repository": "it/cache", "ref": "main"},
                         headers=AUTH).get_json()["builds"][0]
@@ -102,8 +108,16 @@ def test_second_build_fetches_into_the_mirror_and_reuses_layers(
     assert "into a new mirror" in first_log
     assert "into a new mirror" not in second_log
     assert "Fetching new commits" in second_log
-    step = second_log.split("RUN echo expensive-step")[1].split("Step ")[0]
-    assert "Using cache" in step
+    assert step_reused(second_log, step, builder)
+    assert not step_reused(first_log, step, builder)
+
+
+def step_reused(log: str, step: str, builder: str) -> bool:
+    """Whether the build whose log this is took `step` (the Dockerfile's second line) from
+    the layer cache: BuildKit's `#N CACHED`, the classic builder's "Using cache"."""
+    if builder == "buildkit":
+        return f"{step_number(log, f'[2/3] {step}')} CACHED" in log.splitlines()
+    return "Using cache" in log.split(step)[1].split("Step ")[0]
 
 
 def test_pushed_image_carries_oci_and_rule_labels(
@@ -225,22 +239,27 @@ def test_annotated_tag_push_labels_the_commit_not_the_tag_object(
     assert labels["org.opencontainers.image.revision"] == commit
 
 
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
 def test_pruned_images_come_back_from_the_registry_as_layer_cache(
     isolated_stack: Callable[..., tuple[object, RulesWriter, object]],
     source_repo: Callable[..., tuple[Path, str]], docker_client: docker.DockerClient,
+    builder: str,
 ) -> None:
     client, write_rules, _ = isolated_stack(3, AUTOBUILD_PRUNE_IMAGES="true")
-    dockerfile = ("FROM local/busybox:latest\nRUN echo expensive > /step.txt\n"
-                  "COPY marker.txt /marker.txt\n")
+    marker = uuid.uuid4().hex
+    step = f"RUN echo expensive-{marker} > /step.txt"
+    dockerfile = f"FROM local/busybox:latest\n{step}\nCOPY marker.txt /marker.txt\n"
     bare, _ = source_repo({"Dockerfile": dockerfile})
     work = bare.parent / "work"
     image = unique_image("prune")
-    write_rules(rules_for("it/prune", f"file://{bare}", image))
+    write_rules(rules_for("it/prune", f"file://{bare}", image, main_rule(builder=builder)))
     body = {"repository": "it/prune", "ref": "main"}
     first = client.post("/api/builds", json=body, headers=AUTH).get_json()  # type: ignore[attr-defined]
     assert wait_for_build(client, first["builds"][0]["id"])["status"] == "success"  # type: ignore[arg-type]
     with pytest.raises(docker.errors.ImageNotFound):
         docker_client.images.get(f"{image}:latest")
+    if builder == "buildkit":  # and the engine's own build cache of the step: only the
+        forget_step_cache(docker_client, marker)  # registry's inline cache is left
     commit_files(work, {"marker.txt": "changed"}, "change")
     git("push", "-q", "origin", "main", cwd=work)
 
@@ -249,8 +268,11 @@ def test_pruned_images_come_back_from_the_registry_as_layer_cache(
 
     assert build["status"] == "success", build["error"]
     log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)  # type: ignore[attr-defined]
-    assert f"Pulled the previous image {image}:latest to use as layer cache" in log
-    assert "Using cache" in log.split("RUN echo expensive")[1].split("Step ")[0]
+    if builder == "buildkit":
+        assert f"importing cache manifest from {image}:latest" in log
+    else:
+        assert f"Pulled the previous image {image}:latest to use as layer cache" in log
+    assert step_reused(log, step, builder)
 
 
 def test_secret_build_args_are_masked_in_the_log(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -21,19 +23,41 @@ from records.schema import builds
 from service import janitor
 from tests.conftest import API_TOKEN
 from tests.factories import make_plan
+from tests.integration.buildkit_support import is_running, parent_pid, processes_with
 from tests.integration.conftest import (
     RulesWriter,
     container_exists,
+    main_rule,
     rules_for,
     unique_image,
     wait_for_build,
     wait_for_log,
 )
 from tests.waiting import wait_until
+from workers.docker_cli import DOCKER_CLI
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 SLEEPER = "FROM local/busybox:latest\nRUN echo sleeping-now && sleep 300\n"
+
+
+def unique_sleeper() -> tuple[str, str]:
+    """(a Dockerfile whose RUN step sleeps a unique number of seconds, that number)."""
+    seconds = str(30000 + uuid.uuid4().int % 9999)
+    return f"FROM local/busybox:latest\nRUN echo sleeping-now && sleep {seconds}\n", seconds
+
+
+def assert_buildkit_step_gone(docker_client: docker.DockerClient, build_id: str,
+                              seconds: str, deadline: float) -> None:
+    """No docker CLI of the build, no process of its RUN step or its runc, no container."""
+    runc = [parent_pid(pid) for pid in processes_with("sleep\0", seconds)]
+    wait_until(lambda: not processes_with(DOCKER_CLI, build_id), deadline,
+               "the build's docker CLI ending")
+    wait_until(lambda: not [p for p in processes_with("sleep\0", seconds) if is_running(p)],
+               deadline, "the RUN step's process ending")
+    wait_until(lambda: not [p for p in runc if is_running(p)], deadline, "its runc ending")
+    assert not [c for c in docker_client.containers.list(all=True)
+                if seconds in json.dumps(c.attrs["Config"].get("Cmd"))]
 
 
 def running_container(log: str) -> str:
@@ -71,11 +95,12 @@ def test_cancel_stops_running_build_and_drops_queued_one(
 ) -> None:
     app, write_rules = live_app
     bare, _ = source_repo({"Dockerfile": SLEEPER})
-    write_rules(rules_for("it/cancel", f"file://{bare}", unique_image("cancel")))
+    write_rules(rules_for("it/cancel", f"file://{bare}", unique_image("cancel"),
+                          main_rule(builder="classic")))  # its log names the RUN container
     client = app.test_client()
     body = {"repository": "it/cancel", "ref": "main"}
     first = client.post("/api/builds", json=body, headers=AUTH).get_json()["builds"][0]
-    log = wait_for_log(client, first["id"], "sleeping-now")
+    log = wait_for_log(client, first["id"], "\nsleeping-now\n")  # the RUN step's output
     second = client.post("/api/builds", json=body, headers=AUTH).get_json()["builds"][0]
 
     queued = client.post(f"/api/builds/{second['id']}/cancel", headers=AUTH)
@@ -95,15 +120,45 @@ def test_cancel_stops_running_build_and_drops_queued_one(
     assert wait_for_build(client, second["id"])["status"] == "cancelled"
 
 
-def test_timeout_ends_build_as_timed_out_with_its_own_message(
+def test_cancel_stops_a_buildkit_run_step_at_once(
     live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
     docker_client: docker.DockerClient,
 ) -> None:
     app, write_rules = live_app
-    bare, _ = source_repo({"Dockerfile": SLEEPER})
-    rules = ("      - source_type: branch\n        source: main\n        tag: latest\n"
-             "        timeout: 4\n")
-    write_rules(rules_for("it/timeout", f"file://{bare}", unique_image("timeout"), rules))
+    dockerfile, seconds = unique_sleeper()
+    bare, _ = source_repo({"Dockerfile": dockerfile})
+    write_rules(rules_for("it/bk-cancel", f"file://{bare}", unique_image("bkcancel")))
+    client = app.test_client()
+    queued = client.post("/api/builds", json={"repository": "it/bk-cancel", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+    wait_for_log(client, queued["id"], "sleeping-now")
+    wait_until(lambda: processes_with("sleep\0", seconds), 10, "the RUN step's process")
+    assert processes_with(DOCKER_CLI, queued["id"]), "BuildKit builds through the CLI"
+
+    response = client.post(f"/api/builds/{queued['id']}/cancel", headers=AUTH)
+    cancelled_at = time.monotonic()
+
+    assert response.status_code == 202
+    assert_buildkit_step_gone(docker_client, queued["id"], seconds, 5.0)
+    log = wait_for_log(client, queued["id"], "Build stopped.",
+                       deadline=5.0 - (time.monotonic() - cancelled_at))
+    assert time.monotonic() - cancelled_at <= 5.0
+    build = client.get(f"/api/builds/{queued['id']}").get_json()
+    assert (build["status"], build["builder"]) == ("cancelled", "buildkit")
+    assert "cancelled by api" in build["error"] and build["digest"] is None
+    assert log.index("Build cancelled: stopping it now.") < log.index("Build stopped.")
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_timeout_ends_build_as_timed_out_with_its_own_message(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+    docker_client: docker.DockerClient, builder: str,
+) -> None:
+    app, write_rules = live_app
+    dockerfile, seconds = unique_sleeper()
+    bare, _ = source_repo({"Dockerfile": dockerfile})
+    write_rules(rules_for("it/timeout", f"file://{bare}", unique_image("timeout"),
+                          main_rule(timeout="4", builder=builder)))
     client = app.test_client()
     queued = client.post("/api/builds", json={"repository": "it/timeout", "ref": "main"},
                          headers=AUTH).get_json()["builds"][0]
@@ -113,7 +168,10 @@ def test_timeout_ends_build_as_timed_out_with_its_own_message(
     assert "timeout of 4 s" in build["error"]
     log = wait_for_log(client, queued["id"], "Build timed out after 4 s")
     assert "cancelled" not in log.lower()
-    wait_until_gone(docker_client, running_container(log), 5.0)
+    if builder == "classic":
+        wait_until_gone(docker_client, running_container(log), 5.0)
+    else:
+        assert_buildkit_step_gone(docker_client, queued["id"], seconds, 5.0)
 
 
 def test_retry_queues_the_same_commit_again(

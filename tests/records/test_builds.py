@@ -39,6 +39,19 @@ def test_a_build_walks_the_happy_path_with_timestamps(store: BuildStore) -> None
     assert done.to_dict()["created_at"].endswith("Z")
 
 
+def test_a_multi_platform_build_records_each_platforms_digest(store: BuildStore) -> None:
+    plan = make_plan(platforms=("linux/amd64", "linux/arm64"))
+    (build,) = store.create_builds([plan])
+    assert store.get_build(build.id).to_dict()["platform_digests"] == []  # type: ignore[union-attr]
+    digests = (("linux/amd64", "sha256:" + "a" * 64), ("linux/arm64", "sha256:" + "b" * 64))
+    store.record_platform_digests(build.id, digests)
+    found = store.get_build(build.id)
+    assert found is not None and found.platform_digests == digests
+    api = found.to_dict()
+    assert (api["builder"], api["platforms"]) == ("buildkit", ["linux/amd64", "linux/arm64"])
+    assert api["platform_digests"] == [{"platform": p, "digest": d} for p, d in digests]
+
+
 @pytest.mark.parametrize(("path", "refused"), [
     pytest.param([BuildStatus.SUCCESS], BuildStatus.FAILED, id="terminal-is-final"),
     pytest.param([], BuildStatus.SUCCESS, id="queued-cannot-succeed"),

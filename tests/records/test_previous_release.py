@@ -49,7 +49,8 @@ REQUIRED_PLAN_FIELDS = ("repository", "provider", "rule_index", "ref", "commit",
 def read_build(store: BuildStore, build_id: str, want: dict[str, Any]) -> dict[str, Any]:
     """A build as the samples hold it: the API object, its plan, log and log bookkeeping.
 
-    Plans and the API object gained fields since; those read back empty. The release
+    Plans and the API object gained fields since; those read back empty (the builder reads
+    back as the classic one, the only builder then). The release
     listed secret build arguments by name with their values in build_args: such a plan reads
     back with the values still in build_args (masked by their names) and no references.
     """
@@ -57,11 +58,14 @@ def read_build(store: BuildStore, build_id: str, want: dict[str, Any]) -> dict[s
     assert build is not None, f"build {build_id} is gone"
     old_plan = want["plan"]
     api = build.to_dict()
+    assert {key: api.pop(key) for key in ("builder", "platforms", "platform_digests")} == {
+        "builder": "classic", "platforms": [], "platform_digests": []}
     added = {key: api.pop(key) for key in set(api) - set(want["api"])}
     assert all(value is None for value in added.values()), f"new API fields: {added}"
     plan = build.plan.to_dict()
     new_fields = {key: plan.pop(key) for key in set(plan) - set(old_plan)}
     fresh = BuildPlan(**{k: old_plan[k] for k in REQUIRED_PLAN_FIELDS}).to_dict()
+    fresh["builder"] = "classic"
     assert new_fields == {key: fresh[key] for key in new_fields}, "new fields read as defaults"
     legacy_names = old_plan["secret_build_args"]
     assert plan["secret_build_args"] == []

@@ -158,6 +158,23 @@ def test_build_page_shows_status_phase_tags_digest_timings_and_links(
     assert 'class="log finished"' in html
 
 
+def test_build_page_shows_the_builder_and_each_platforms_digest(
+        client: FlaskClient, store: BuildStore) -> None:
+    (classic,) = store.create_builds([make_plan(builder="classic")])
+    assert '<dd id="builder">classic</dd>' in client.get(f"/builds/{classic.id}").get_data(
+        as_text=True)
+    (build,) = store.create_builds([make_plan(platforms=("linux/amd64", "linux/arm64"),
+                                              ref="refs/heads/multi")])
+    digests = (("linux/amd64", "sha256:" + "a" * 64), ("linux/arm64", "sha256:" + "b" * 64))
+    store.record_platform_digests(build.id, digests)
+    finish(store, build, BuildStatus.SUCCESS, digest="sha256:" + "c" * 64)
+    html = client.get(f"/builds/{build.id}").get_data(as_text=True)
+    assert '<dd id="builder">BuildKit · linux/amd64, linux/arm64</dd>' in html
+    listed = html.split('id="platform-digests"')[1].split("</dd>")[0]
+    assert [(p, d) for p, d in digests if f"<code>{p}</code> <code>{d}</code>" in listed] == list(
+        digests)
+
+
 def test_running_build_offers_cancel_and_the_event_stream(client: FlaskClient,
                                                           store: BuildStore) -> None:
     (build,) = store.create_builds([make_plan()])
@@ -217,6 +234,27 @@ def test_render_log(log: str, status: BuildStatus, marked: str | None) -> None:
     assert (found.group(1) if found else None) == marked
 
 
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def test_render_log_highlights_buildkits_failing_step_in_the_build_that_failed() -> None:
+    log = (SAMPLES / "buildkit_two_platforms_arm64_fails.log").read_text()
+    html, highlighted = render_log(log, BuildStatus.FAILED)
+    found = re.search(r'<mark class="failing-step" id="failing-step">(.*?)</mark>', html, re.S)
+    assert highlighted and found is not None
+    block = found.group(1).splitlines()
+    assert block[0] == "#8 [3/3] RUN test &#34;$(uname -m)&#34; = x86_64"
+    assert block[-2:] == ['<strong class="log-error">#8 ERROR: executor failed running '
+                          '[/bin/sh -c test &#34;$(uname -m)&#34; = x86_64]: exit code: 1',
+                          "</strong>"]
+    assert len(block) == 4  # its name, its digest line, its error
+    assert html.index("Building for linux/arm64") < html.index('id="failing-step"')
+    warnings = re.findall(r".*ERROR: 127.0.0.1:5000/multifail-af5deae6fe/app:latest: not "
+                          r"found.*", html)
+    assert len(warnings) == 2 and not any("log-error" in w for w in warnings)
+    assert html.count('class="log-error"') == 2  # the step's ERROR and "Build failed while"
+
+
 def test_render_log_escapes() -> None:
     html, _ = render_log(f"Step 1/1 : RUN {XSS}\nERROR: {XSS}\n", BuildStatus.FAILED)
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -259,9 +297,10 @@ def test_repository_page_rules_table_pagination_and_filters(
 
     html = client.get("/repos/acme/webapp").get_data(as_text=True)
     rules_table = html[html.index('id="rules"'):html.index('id="builds"')]
-    for header in ("Source type", "Source", "Docker tags", "Dockerfile", "Context", "Autobuild",
-                   "Last build"):
+    for header in ("Source type", "Source", "Docker tags", "Dockerfile", "Context", "Builder",
+                   "Autobuild", "Last build"):
         assert f"<th>{header}</th>" in rules_table
+    assert '<td data-label="Builder">buildkit</td>' in rules_table
     assert "/^v([0-9.]+)$/" in rules_table and "(regex)" in rules_table
     assert "Page 1 of 2" in html and "30 builds" in html
     listed = html.split('id="builds-list"')[1]

@@ -15,11 +15,10 @@ import pytest
 
 from core.errors import ImageBuildError, PushError
 from tests.workers.fake_docker import FakeDocker
-from workers.build_spec import BuildSpec, SecretSource
+from workers.build_spec import BuildSpec, BuildStopped, SecretSource
 from workers.buildkit import (
     PRIVATE_PREFIX,
     BuildKitBuilder,
-    BuildStopped,
     build_arguments,
     private_folder,
     secret_option,
@@ -126,6 +125,12 @@ def test_a_secret_value_is_not_in_its_repr() -> None:
                  "10.255.255.53:53: no such host", id="base-not-local"),
     pytest.param("copy_missing", "[2/2] COPY missing.txt /x: missing.txt is not in the build "
                  "context (or .dockerignore excludes it)", id="copy"),
+    pytest.param("run_fails_no_cache_yet", '[4/4] RUN echo "fatal" && exit 3: executor failed '
+                 'running [/bin/sh -c echo "fatal" && exit 3]: exit code: 3',
+                 id="run-cache-image-not-pushed-yet"),
+    pytest.param("copy_missing_no_cache_yet", "[2/2] COPY nothere /x: nothere is not in the "
+                 "build context (or .dockerignore excludes it)",
+                 id="copy-cache-image-not-pushed-yet"),
     pytest.param("multistage_copy_from", "[stage-1 2/2] COPY --from=builder /nope /nope: /nope "
                  "is not in builder", id="copy-from-stage"),
     pytest.param("syntax_frontend", "the Dockerfile's # syntax= line needs the frontend image "

@@ -9,14 +9,16 @@ import pytest
 
 from core.errors import ImageBuildError
 from tests.factories import make_plan
-from workers.images import DockerImages, split_reference
+from tests.waiting import wait_until
+from workers.buildlog import BuildLog
+from workers.classic import NEEDS_BUILDKIT_HINT, read_build_stream
 from workers.labels import oci_labels
-from workers.pipeline import _TRANSIENT
+from workers.manifests import split_reference
 
 
-def StreamOnly() -> DockerImages:  # noqa: N802 - reads like the class it stands in for
-    """DockerImages reading a scripted build stream (no engine behind it)."""
-    return DockerImages(client=None, log=lambda _text: None)  # type: ignore[arg-type]
+def read(stream: list[dict[str, Any]]) -> str:
+    """The image id of a scripted classic build stream (no engine behind it)."""
+    return read_build_stream(stream, lambda _text: None)
 
 
 @pytest.mark.parametrize(("reference", "expected"), [
@@ -37,18 +39,60 @@ def test_error_inside_the_stream_fails_with_the_step() -> None:
                                                "non-zero code: 1"}},
     ]
     with pytest.raises(ImageBuildError) as caught:
-        StreamOnly()._read_build_stream(stream)
+        read(stream)
     assert caught.value.user_message == (
         "Step 2/2 : RUN false: The command '/bin/sh -c false' returned a non-zero code: 1")
 
 
 def test_image_id_comes_from_aux_or_the_success_line() -> None:
-    assert StreamOnly()._read_build_stream([{"aux": {"ID": "sha256:" + "a" * 64}}]) == (
+    assert read([{"aux": {"ID": "sha256:" + "a" * 64}}]) == (
         "sha256:" + "a" * 64)
-    assert StreamOnly()._read_build_stream([{"stream": "Successfully built 0123456789ab\n"}]) == (
+    assert read([{"stream": "Successfully built 0123456789ab\n"}]) == (
         "0123456789ab")
     with pytest.raises(ImageBuildError, match="without producing an image"):
-        StreamOnly()._read_build_stream([{"stream": "Step 1/1 : FROM scratch\n"}])
+        read([{"stream": "Step 1/1 : FROM scratch\n"}])
+
+
+class MemoryStore:
+    """Collects appended log text, one write at a time."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    @property
+    def text(self) -> str:
+        return "".join(self.writes)
+
+    def append_log(self, build_id: str, text: str) -> None:
+        self.writes.append(text)
+
+
+def test_build_log_masks_every_secret_longest_first() -> None:
+    store = MemoryStore()
+    log = BuildLog(store, "b1", secrets=["hunter2", "hunter2-extended", "", "ab"])  # type: ignore[arg-type]
+    log("pw=hunter2-extended and hunter2; ab stays\n")
+    assert store.text == "pw=*** and ***; ab stays\n"
+
+
+def test_a_gathering_log_writes_seldom_but_soon_and_masks_split_secrets() -> None:
+    store = MemoryStore()
+    log = BuildLog(store, "b1", secrets=["hunter2-extended"], interval=0.05)  # type: ignore[arg-type]
+    for line in ("#1 [1/2] FROM scratch\n", "#2 0.1 pw=hunter2-", "extended\n"):
+        log(line)
+    assert store.writes == []  # not yet: gathered
+    wait_until(lambda: store.writes, 5, "the gathered output being written")
+    assert store.writes == ["#1 [1/2] FROM scratch\n#2 0.1 pw=***\n"]
+    log("#2 DONE 0.1s\n")
+    log.flush()
+    assert store.writes[1:] == ["#2 DONE 0.1s\n"]
+    log.flush()
+    assert len(store.writes) == 2  # nothing gathered: nothing written
+
+
+def test_a_plain_log_writes_through() -> None:
+    store = MemoryStore()
+    BuildLog(store, "b1")("Build failed while reading credentials: …\n")  # type: ignore[arg-type]
+    assert store.writes == ["Build failed while reading credentials: …\n"]
 
 
 def test_oci_labels_use_the_checked_out_commit_and_rule_labels_win() -> None:
@@ -65,11 +109,15 @@ def test_oci_labels_use_the_checked_out_commit_and_rule_labels_win() -> None:
     }
 
 
-@pytest.mark.parametrize(("message", "transient"), [
-    ("received unexpected HTTP status: 503 Service Unavailable", True),
-    ("dial tcp 127.0.0.1:5999: connect: connection refused", True),
-    ("unauthorized: authentication required", False),
-    ("denied: requested access to the resource is denied", False),
-])
-def test_which_push_failures_are_retried(message: str, transient: bool) -> None:
-    assert bool(_TRANSIENT.search(message)) is transient
+def test_a_dockerfile_the_classic_builder_cannot_read_says_to_use_buildkit() -> None:
+    message = ("the --mount option requires BuildKit. Refer to https://docs.docker.com/go/"
+               "buildkit/ to learn how to build images with BuildKit enabled")
+    stream: list[dict[str, Any]] = [
+        {"stream": "Step 2/2 : RUN --mount=type=cache,target=/c echo hi"}, {"stream": "\n"},
+        {"errorDetail": {"message": message}, "error": message}]
+    with pytest.raises(ImageBuildError) as caught:
+        read(stream)
+    assert caught.value.user_message == (
+        f"Step 2/2 : RUN --mount=type=cache,target=/c echo hi: {message} "
+        f"({NEEDS_BUILDKIT_HINT})")
+    assert NEEDS_BUILDKIT_HINT == "this Dockerfile needs BuildKit: set builder: buildkit"

@@ -1,0 +1,34 @@
+"""Settings from the environment: the builder and build network a worker uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import ConfigError, settings_from_env
+
+
+def test_buildkit_and_the_engines_network_are_the_defaults() -> None:
+    settings = settings_from_env({}, base_dir="/srv/autobuild")
+    assert (settings.builder, settings.build_network) == ("buildkit", "default")
+
+
+@pytest.mark.parametrize(("builder", "network"), [
+    pytest.param("classic", "none", id="classic-none"),
+    pytest.param("buildkit", "host", id="buildkit-host"),
+])
+def test_builder_and_network_are_read(builder: str, network: str) -> None:
+    settings = settings_from_env({"AUTOBUILD_BUILDER": builder,
+                                  "AUTOBUILD_BUILD_NETWORK": f" {network} "}, base_dir="/srv")
+    assert (settings.builder, settings.build_network) == (builder, network)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    pytest.param("AUTOBUILD_BUILDER", "kaniko", "AUTOBUILD_BUILDER: unknown builder 'kaniko' "
+                 "(known: buildkit, classic)", id="builder"),
+    pytest.param("AUTOBUILD_BUILD_NETWORK", "bridge", "AUTOBUILD_BUILD_NETWORK must be one of "
+                 "default, none, host, not 'bridge'", id="network"),
+])
+def test_unknown_values_are_refused_by_name(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_env({name: value}, base_dir="/srv")
+    assert str(caught.value) == message

@@ -1,0 +1,81 @@
+"""The build phase of a plan: its BuildSpec, its layer cache, and the builder's run (glue)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from core.build_options import BUILDKIT, CLASSIC
+from core.errors import ImageBuildError
+from core.plan import BuildPlan
+from workers.build_spec import BuildSpec, BuiltImage, ImageBuilder, Log
+from workers.credentials import BuildSecrets
+from workers.docker_cli import registry_config
+from workers.labels import oci_labels
+from workers.manifests import registry_host, split_reference
+from workers.ports import ImageStore
+from workers.stopping import BuildStopper
+
+NETWORK_HINT = ("this engine has no default bridge network for RUN steps: set "
+                "AUTOBUILD_BUILD_NETWORK=none (or host)")
+
+
+def layer_cache(plan: BuildPlan, images: ImageStore, secrets: BuildSecrets) -> tuple[str, ...]:
+    """The rule's previous image as layer cache, when the rule uses cache. BuildKit reads its
+    inline cache from the registry itself; the classic builder needs the image on the engine."""
+    if not plan.cache:
+        return ()
+    if plan.builder == CLASSIC:
+        found = images.ensure_local(plan.tags[0], auth_config=secrets.auth_config)
+        return (plan.tags[0],) if found else ()
+    return (plan.tags[0],)
+
+
+def build_spec(plan: BuildPlan, *, context_dir: Path, dockerfile: str, revision: str,
+               secrets: BuildSecrets, network: str, cache_from: tuple[str, ...],
+               docker_config: str | None) -> BuildSpec:
+    """What the builder builds for `plan`, with this build's resolved secrets."""
+    build_args = dict(plan.build_args) | secrets.build_args
+    return BuildSpec(
+        context_dir=context_dir, dockerfile=dockerfile, tag=plan.tags[0],
+        build_args=tuple(build_args.items()), target=plan.target,
+        labels=tuple(oci_labels(plan, revision=revision).items()), pull=plan.pull,
+        no_cache=not plan.cache, cache_from=cache_from, secrets=secrets.build_secrets,
+        platforms=plan.platforms, network=network, docker_config=docker_config)
+
+
+@contextmanager
+def builder_config(plan: BuildPlan, secrets: BuildSecrets) -> Iterator[str | None]:
+    """A private DOCKER_CONFIG with the rule's registry credentials for BuildKit's CLI (cache
+    and base images, manifest lists); None: the worker's own Docker config."""
+    if plan.builder != BUILDKIT or secrets.auth_config is None:
+        yield None
+        return
+    host = registry_host(split_reference(plan.tags[0])[0])
+    login = (secrets.auth_config["username"], secrets.auth_config["password"])
+    with registry_config({host: login}) as folder:
+        yield folder
+
+
+def describe_builder(spec: BuildSpec, name: str) -> str:
+    """'BuildKit for linux/amd64, linux/arm64 (RUN steps: network none)', for the log."""
+    what = "BuildKit" if name == BUILDKIT else "the classic builder"
+    platforms = f" for {', '.join(spec.platforms)}" if spec.platforms else ""
+    return f"{what}{platforms} (RUN steps: network {spec.network})"
+
+
+def run_builder(builder: ImageBuilder, spec: BuildSpec, *, name: str, stopper: BuildStopper,
+                log: Log) -> BuiltImage:
+    """Build `spec`, stoppable through `stopper`; errors say what to change when they can."""
+    log(f"Building {spec.tag} with {describe_builder(spec, name)}\n")
+    if spec.cache_from and name == BUILDKIT:
+        log(f"Layer cache: {', '.join(spec.cache_from)} from the registry (a rule's first build "
+            "has none yet: BuildKit then reports it not found and goes on)\n")
+    try:
+        with stopper.building(builder):
+            return builder.build(spec, log=log)
+    except ImageBuildError as exc:
+        if "network bridge not found" in exc.user_message and spec.network == "default":
+            raise ImageBuildError(f"{exc.user_message} ({NETWORK_HINT})") from None
+        raise

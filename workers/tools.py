@@ -1,0 +1,44 @@
+"""The real adapters of one build: mirror checkout, BuildKit or classic builder, docker-py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import docker
+
+from core.build_options import BUILDKIT, CLASSIC
+from core.config import Settings
+from workers.build_spec import ImageBuilder, Log
+from workers.buildkit import BuildKitBuilder
+from workers.checkout import MirrorCheckout
+from workers.classic import ClassicBuilder
+from workers.images import DockerImages
+
+
+class EngineTools:
+    """WorkerTools on this worker's git mirrors and Docker engine."""
+
+    def __init__(self, settings: Settings, client: docker.APIClient,
+                 environ: Mapping[str, str]) -> None:
+        self.settings = settings
+        self.client = client
+        self.environ = environ
+
+    def checkout(self, *, log: Log, git_env: Mapping[str, str]) -> MirrorCheckout:
+        """A checkout through this worker's mirrors."""
+        return MirrorCheckout(Path(self.settings.mirror_dir), timeout=self.settings.git_timeout,
+                              log=log, auth=dict(git_env))
+
+    def builder(self, name: str) -> ImageBuilder:
+        """BuildKit through Debian's docker CLI, or the classic builder through docker-py."""
+        if name == BUILDKIT:
+            return BuildKitBuilder(docker_host=self.settings.docker_host, environ=self.environ)
+        if name == CLASSIC:
+            return ClassicBuilder(self.client)
+        raise ValueError(f"unknown builder {name!r}")
+
+    def images(self, *, log: Log) -> DockerImages:
+        """docker-py for images, the CLI for manifest lists, on this worker's engine."""
+        return DockerImages(self.client, log=log, docker_host=self.settings.docker_host,
+                            environ=self.environ)
