@@ -152,6 +152,7 @@ def _evaluate(
                 return no(why)
             note += f" ({why})"
     dockerfile, context = build_paths(rule.dockerfile, rule.context)
+    env, secret_env = repo.rule_env(rule)
     plan = BuildPlan(
         repository=repo.name, provider=repo.provider, rule_index=rule.index, ref=event.ref,
         commit=event.target or "", clone_url=repo.clone_url, image=repo.image, tags=references,
@@ -163,6 +164,7 @@ def _evaluate(
         trigger=TRIGGER_MANUAL if manual else TRIGGER_PUSH,
         registry_auth=repo.registry_auth, git_auth=repo.git_auth, forced=event.forced,
         fixed_tags=fixed_references(rule, repo.image, references),
+        env=env, secret_env=secret_env, pull_auth=repo.pull_auth, lfs=rule.lfs,
     )
     reason = f"{prefix}: matches: would push {', '.join(references)}{note}"
     return RuleOutcome(rule, True, references, reason), plan

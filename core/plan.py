@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from core import defaults
-from core.credentials import GitAuth, RegistryAuth, SecretRef
+from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 
 TRIGGER_PUSH = "push"
 TRIGGER_MANUAL = "manual"
@@ -42,6 +42,9 @@ class BuildPlan:
     `path_filter` is set only when the worker must compute the changed files itself
     (between `before` and `commit`) and skip the build when the filter says no.
     `secret_build_args` are build arguments whose values the worker resolves at build time.
+    `env`/`secret_env` are the build environment variables hooks get (secret ones resolved by
+    the worker); `pull_auth` the registry credentials for base images; `lfs` fetches Git LFS
+    objects into the checkout.
     `forced` says the push was forced (the ref moved to a commit that need not descend from
     `before`); `fixed_tags` are the tags from templates without placeholders (`latest`), which
     every ref of the rule moves; `move_tags_back` is a confirmed Retry of an older commit.
@@ -75,6 +78,10 @@ class BuildPlan:
     forced: bool = False
     fixed_tags: tuple[str, ...] = ()
     move_tags_back: bool = False
+    env: tuple[tuple[str, str], ...] = ()
+    secret_env: tuple[tuple[str, SecretRef], ...] = ()
+    pull_auth: tuple[PullAuth, ...] = ()
+    lfs: bool = defaults.LFS
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -92,6 +99,9 @@ class BuildPlan:
         data["secret_build_args"] = [[name, ref.to_dict()] for name, ref in
                                      self.secret_build_args]
         data["labels"] = [list(pair) for pair in self.labels]
+        data["env"] = [list(pair) for pair in self.env]
+        data["secret_env"] = [[name, ref.to_dict()] for name, ref in self.secret_env]
+        data["pull_auth"] = [auth.to_dict() for auth in self.pull_auth]
         data["extra"] = dict(self.extra)
         if self.path_filter is not None:
             data["path_filter"] = {
@@ -114,6 +124,10 @@ class BuildPlan:
             (str(item[0]), SecretRef.from_dict(item[1]))
             for item in values.get("secret_build_args", ()) if isinstance(item, list))
         values["labels"] = tuple((str(k), str(v)) for k, v in values.get("labels", ()))
+        values["env"] = tuple((str(k), str(v)) for k, v in values.get("env", ()))
+        values["secret_env"] = tuple((str(name), SecretRef.from_dict(ref))
+                                     for name, ref in values.get("secret_env", ()))
+        values["pull_auth"] = tuple(PullAuth.from_dict(a) for a in values.get("pull_auth", ()))
         pf = values.get("path_filter")
         if pf is not None:
             values["path_filter"] = PathFilter(
@@ -130,6 +144,8 @@ class BuildPlan:
         """A fingerprint of INPUT_FIELDS: equal keys on one rule and commit, equal images."""
         data = self.to_dict()
         chosen = {name: data[name] for name in INPUT_FIELDS}
+        if self.lfs:  # LFS files change the image; plans without it keep their earlier keys
+            chosen["lfs"] = True
         text = json.dumps(chosen, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

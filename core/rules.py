@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from core import defaults
-from core.credentials import GitAuth, RegistryAuth, SecretRef
+from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 from core.events import RefKind
 from core.tags import split_templates
 
@@ -48,6 +48,9 @@ class BuildRule:
     submodules: bool = defaults.SUBMODULES
     timeout: int = defaults.BUILD_TIMEOUT
     labels: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    secret_env: tuple[tuple[str, SecretRef], ...] = ()
+    lfs: bool = defaults.LFS
 
     @property
     def is_regex(self) -> bool:
@@ -79,6 +82,19 @@ class RepositoryConfig:
     registry_auth: RegistryAuth | None = None
     default_rules: bool = False
     git_auth: GitAuth | None = None
+    trigger_tokens: tuple[str, ...] = field(default=(), repr=False)
+    pull_auth: tuple[PullAuth, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    secret_env: tuple[tuple[str, SecretRef], ...] = ()
+
+    def rule_env(self, rule: BuildRule
+                 ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:
+        """(plain, secret) build environment variables of `rule`: the repository's `env`,
+        each name the rule sets itself replaced by the rule's value."""
+        own = {name for name, _ in rule.env} | {name for name, _ in rule.secret_env}
+        plain = tuple((n, v) for n, v in self.env if n not in own) + rule.env
+        secret = tuple((n, r) for n, r in self.secret_env if n not in own) + rule.secret_env
+        return plain, secret
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,18 @@ import yaml
 
 from core import defaults
 from core.clone_urls import clone_url_problem
-from core.credentials import SecretRef
 from core.errors import RulesError
 from core.events import RefKind
 from core.paths import build_path_problem, glob_problem
 from core.rules import PROVIDERS, BuildRule, RepositoryConfig, RuleSet, compile_source
-from core.rules_credentials import git_auth, registry_auth, webhook_secrets
+from core.rules_credentials import (
+    git_auth,
+    pull_auths,
+    registry_auth,
+    trigger_tokens,
+    webhook_secrets,
+)
+from core.rules_values import build_env, named_values
 from core.rules_yaml import Reader
 from core.tags import (
     SEMVER_VARIABLES,
@@ -34,13 +40,16 @@ from core.tags import (
 
 REPOSITORY_KEYS = frozenset({
     "name", "provider", "clone_url", "secret", "secrets", "insecure_no_secret", "image",
-    "hooks", "registry_auth", "git_auth", "rules",
+    "hooks", "registry_auth", "git_auth", "rules", "trigger_token", "pull_auth", "env",
+    "secret_env",
 })
 RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
-    "secret_build_args",
-    "included_files", "ignored_files", "cache", "pull", "submodules", "timeout", "labels",
+    "secret_build_args", "included_files", "ignored_files", "cache", "nocache", "pull",
+    "submodules", "lfs", "timeout", "labels", "env", "secret_env",
 })
+
+
 def default_rules() -> tuple[BuildRule, ...]:
     """Docker Hub's default rules for a repository without `rules`: main and master → latest."""
     return tuple(BuildRule(index=i, source_type=RefKind.BRANCH, source=branch, tag="latest")
@@ -57,6 +66,7 @@ def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules
         node = fields.get("repositories")
         items = [] if node is None else reader.sequence(node, "repositories") or []
         seen: dict[tuple[str, str], int] = {}
+        tokens: dict[str, int] = {}
         for i, item in enumerate(items):
             repo = _repository(reader, item, f"repositories[{i}]")
             if repo is None:
@@ -66,7 +76,14 @@ def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules
                 reader.error(item, f"repositories[{i}].name", f"{repo.provider} repository "
                              f"{repo.name} is already configured at repositories[{seen[key]}]")
                 continue
+            shared = [tokens[t] for t in repo.trigger_tokens if t in tokens]
+            if shared:
+                reader.error(item, f"repositories[{i}].trigger_token", "a token of "
+                             f"repositories[{shared[0]}] is used here too; a trigger token "
+                             "must name one repository")
+                continue
             seen[key] = i
+            tokens.update(dict.fromkeys(repo.trigger_tokens, i))
             repositories.append(repo)
     if reader.errors:
         raise RulesError(reader.errors)
@@ -99,6 +116,9 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
     hooks = reader.boolean(f.get("hooks"), f"{path}.hooks", False)
     auth = registry_auth(reader, f.get("registry_auth"), f"{path}.registry_auth")
     git = git_auth(reader, f.get("git_auth"), f"{path}.git_auth")
+    tokens = trigger_tokens(reader, f.get("trigger_token"), f"{path}.trigger_token")
+    pulls = pull_auths(reader, f.get("pull_auth"), f"{path}.pull_auth")
+    env, secret_env = build_env(reader, f, path)
     rules_node = f.get("rules")
     rules = default_rules() if rules_node is None else _rules(reader, rules_node, f"{path}.rules")
     if reader.count() > before:
@@ -107,8 +127,8 @@ def _repository(reader: Reader, node: yaml.Node, path: str) -> RepositoryConfig 
     repo = RepositoryConfig(
         name=name, provider=provider, clone_url=clone_url, image=image, secrets=secrets,
         insecure_no_secret=insecure, rules=rules, hooks=hooks, registry_auth=auth,
-        git_auth=git,
-        default_rules=rules_node is None,
+        git_auth=git, default_rules=rules_node is None, trigger_tokens=tokens,
+        pull_auth=pulls, env=env, secret_env=secret_env,
     )
     return repo
 
@@ -136,9 +156,10 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
     before = reader.count()
     f = reader.mapping(node, path, RULE_KEYS, required=("source_type", "source"))
     kind = reader.string(f.get("source_type"), f"{path}.source_type")
-    if kind is not None and kind not in ("branch", "tag"):
+    if kind is not None and kind.lower() not in ("branch", "tag"):
         reader.error(f["source_type"], f"{path}.source_type",
-                     f"must be branch or tag, not {kind!r}")
+                     f"must be branch or tag (Branch and Tag as Docker Hub spells them), "
+                     f"not {kind!r}")
     source = reader.string(f.get("source"), f"{path}.source")
     groups: int | None = None
     if source is not None and source.strip() == "":
@@ -176,43 +197,28 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int) -> BuildRule |
         reader.error(f["timeout"], f"{path}.timeout", "must be a positive number of seconds")
     rule_flags = {k: reader.boolean(f.get(k), f"{path}.{k}", d) for k, d in
                   (("autobuild", defaults.AUTOBUILD), ("cache", defaults.CACHE),
-                   ("pull", defaults.PULL), ("submodules", defaults.SUBMODULES))}
-    build_args, secret_args = _build_args(reader, f, path)
+                   ("pull", defaults.PULL), ("submodules", defaults.SUBMODULES),
+                   ("lfs", defaults.LFS))}
+    if "nocache" in f:
+        rule_flags["cache"] = not reader.boolean(f["nocache"], f"{path}.nocache", False)
+        if "cache" in f:
+            reader.error(f["nocache"], f"{path}.nocache", "set either cache or nocache "
+                         "(Docker Hub's spelling: nocache: true is cache: false), not both")
+    build_args, secret_args = named_values(reader, f, path, values="build_args",
+                                           secrets="secret_build_args")
+    env, secret_env = build_env(reader, f, path)
     labels = reader.string_map(f.get("labels"), f"{path}.labels")
     if reader.count() > before:
         return None
     assert kind is not None and source is not None and tag is not None and timeout is not None
     return BuildRule(
-        index=index, source_type=RefKind(kind), source=source, tag=tag,
+        index=index, source_type=RefKind(kind.lower()), source=source, tag=tag,
         dockerfile=paths["dockerfile"], context=paths["context"], target=target,
         build_args=build_args, secret_build_args=secret_args, labels=labels,
         included_files=globs["included_files"],
-        ignored_files=globs["ignored_files"], timeout=timeout, **rule_flags,
+        ignored_files=globs["ignored_files"], timeout=timeout, env=env, secret_env=secret_env,
+        **rule_flags,
     )
-
-
-def _build_args(reader: Reader, f: dict[str, yaml.Node], path: str
-                ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:
-    """(plain build arguments, secret ones as references) of a rule."""
-    secret_names = reader.string_list(f.get("secret_build_args"), f"{path}.secret_build_args")
-    node = f.get("build_args")
-    given = reader.mapping(node, f"{path}.build_args", None) if node is not None else {}
-    for name in sorted(set(secret_names) - set(given)):
-        reader.error(f["secret_build_args"], f"{path}.secret_build_args",
-                     f"{name!r} is not one of build_args")
-    plain: list[tuple[str, str]] = []
-    secret: list[tuple[str, SecretRef]] = []
-    for name, value_node in given.items():
-        where = f"{path}.build_args.{name}"
-        if not name.strip():
-            reader.error(value_node, f"{path}.build_args", "names must not be empty")
-        elif name in secret_names:
-            ref = reader.secret(value_node, where)
-            if ref is not None:
-                secret.append((name, ref))
-        elif (value := reader.string(value_node, where)) is not None:
-            plain.append((name, value))
-    return tuple(plain), tuple(secret)
 
 
 def _check_templates(
