@@ -34,6 +34,7 @@ class Settings:
     users: str = ""
     users_file: str = ""
     db_upgrade: str = "check"
+    trusted_proxies: int = 0
 
     @property
     def workspace_dir(self) -> str:
@@ -72,6 +73,16 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _count(environ: Mapping[str, str], name: str) -> int:
+    """A whole number of 0 or more; 0 when unset."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit() or len(raw) > 2:
+        raise ConfigError(f"{name} must be a whole number from 0 to 99, got {raw!r}")
+    return int(raw)
+
+
 def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
     """Settings from AUTOBUILD_*, DATABASE_URL and REDIS_URL; paths are relative to base_dir."""
     var_dir = os.path.abspath(os.path.join(base_dir, environ.get("AUTOBUILD_VAR_DIR", "var")))
@@ -101,4 +112,5 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         users=environ.get("AUTOBUILD_USERS", ""),
         users_file=environ.get("AUTOBUILD_USERS_FILE", "").strip(),
         db_upgrade=db_upgrade,
+        trusted_proxies=_count(environ, "AUTOBUILD_TRUSTED_PROXIES"),
     )

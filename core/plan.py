@@ -19,6 +19,8 @@ from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 TRIGGER_PUSH = "push"
 TRIGGER_MANUAL = "manual"
 TRIGGER_RETRY = "retry"
+TRIGGER_URL = "trigger"
+"""A Docker Hub trigger URL's call: a Build now that a script made with a trigger token."""
 
 INPUT_FIELDS = ("dockerfile", "context", "build_args", "secret_build_args", "target")
 """What decides the image a commit builds into: two plans of one rule and commit that agree on

@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import settings_from_env
 
@@ -32,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         USERS_TEXT=settings.users,
         USERS_FILE=settings.users_file,
         DB_UPGRADE=settings.db_upgrade,
+        TRUSTED_PROXIES=settings.trusted_proxies,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
@@ -54,11 +56,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         presentation,
         session_views,
         stream,
+        trigger_views,
         webhooks,
     )
 
     extensions.init_app(app)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(trigger_views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(presentation.bp)
     app.register_blueprint(pages.bp)
@@ -70,6 +74,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(badges.bp)
     app.register_blueprint(openapi.bp)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:  # X-Forwarded-For/-Proto/-Host of that many proxies in front are believed
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
     if not app.config.get("TESTING"):
         janitor.start(app)
     return app

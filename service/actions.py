@@ -10,7 +10,7 @@ from flask import current_app
 from core.errors import SecretUnavailableError
 from core.events import PushEvent
 from core.matching import match
-from core.plan import TRIGGER_RETRY
+from core.plan import TRIGGER_MANUAL, TRIGGER_RETRY
 from core.rules import RepositoryConfig
 from core.status import BuildStatus
 from records.builds import BuildRecord
@@ -44,8 +44,9 @@ def find_repository(name: str, provider: str | None = None) -> RepositoryConfig:
 
 
 def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None,
-              user: str = "") -> list[BuildRecord]:
-    """Queue builds of `ref`'s current commit for the matching rules (or just `rule_index`)."""
+              user: str = "", trigger: str = TRIGGER_MANUAL) -> list[BuildRecord]:
+    """Queue builds of `ref`'s current commit for the matching rules (or just `rule_index`);
+    `trigger` says who asked (Build now, or a trigger URL)."""
     ref = ref.strip()
     if not ref or ref.startswith("-") or any(ord(c) < 32 for c in ref) or ".." in ref:
         raise ActionError(422, f"{ref!r} is not a valid branch or tag name")
@@ -63,7 +64,8 @@ def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None
     event = PushEvent(provider=repo.provider, repository=repo.name, ref=full_ref, before=None,
                       after=commit, created=False, pusher=user)
     result = match(repo, event, manual=True)
-    plans = [p for p in result.plans if rule_index is None or p.rule_index == rule_index]
+    plans = [replace(p, trigger=trigger) for p in result.plans
+             if rule_index is None or p.rule_index == rule_index]
     if not plans:
         if rule_index is not None and result.plans:
             raise ActionError(422, f"rule {rule_index} does not match {full_ref}")

@@ -1,4 +1,4 @@
-"""The JSON API: builds, their logs, Build now, deliveries."""
+"""The JSON API: builds, their logs, Build now, deliveries, trigger calls."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from records.builds import BuildFilter
 from service import actions
 from service.actions import ActionError, build_now, find_repository
 from service.auth import actor, check_read_access, require_action
-from service.extensions import delivery_log, store
+from service.extensions import delivery_log, store, trigger_log
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE = 200
@@ -106,3 +106,12 @@ def list_deliveries() -> Response:
     limit, offset = _page_args()
     records = delivery_log().recent_deliveries(limit=limit, offset=offset)
     return jsonify(deliveries=[d.to_dict() for d in records])
+
+
+@bp.get("/triggers")
+def list_triggers() -> Response:
+    """Docker Hub trigger URL calls newest first, with their outcome; filter: repository."""
+    limit, offset = _page_args()
+    calls = trigger_log().list_calls(limit=limit, offset=offset,
+                                     repository=request.args.get("repository") or None)
+    return jsonify(triggers=[c.to_dict() for c in calls])

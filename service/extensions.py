@@ -13,6 +13,7 @@ from records.builds import BuildStore
 from records.db import make_engine
 from records.deliveries import DeliveryLog
 from records.migrate import prepare
+from records.triggers import TriggerLog
 from service.queueing import BuildQueue, RQBuildQueue
 from service.rules_state import RulesHolder
 
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     store = BuildStore(engine, log_cap=app.config["LOG_CAP_BYTES"])
     app.extensions["build_store"] = store
     app.extensions["delivery_log"] = DeliveryLog(engine, store)
+    app.extensions["trigger_log"] = TriggerLog(engine)
     app.extensions["rules"] = app.config.get("RULES_HOLDER") or RulesHolder(
         app.config["RULES_PATH"], environ=os.environ
     )
@@ -47,6 +49,11 @@ def store() -> BuildStore:
 def delivery_log() -> DeliveryLog:
     """The delivery log of the current app."""
     return _ext("delivery_log")  # type: ignore[no-any-return]
+
+
+def trigger_log() -> TriggerLog:
+    """The Docker Hub trigger URLs' call log of the current app."""
+    return _ext("trigger_log")  # type: ignore[no-any-return]
 
 
 def rules_holder() -> RulesHolder:
