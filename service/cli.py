@@ -1,4 +1,5 @@
-"""`autobuild rules check FILE` and `autobuild rules explain FILE --repository NAME REF`."""
+"""`autobuild rules check FILE`, `autobuild rules explain FILE --repository NAME REF`, and the
+`db` and `import` commands (service/db_command.py, service/import_command.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from core.errors import RulesError
 from core.events import BRANCH_PREFIX, TAG_PREFIX
 from core.matching import explain_ref
 from core.rules import RuleSet
-from service import db_command
+from service import db_command, import_command
 from service.rules_state import read_rules_file
 
 
@@ -69,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     explain_parser.add_argument("--repository", required=True)
     explain_parser.add_argument("ref", help="refs/heads/NAME, refs/tags/NAME, or a bare name")
     db_command.add_parser(commands)
+    import_command.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "db":
         return db_command.run(args)
+    if args.command == "import":
+        return import_command.run(args)
     if args.rules_command == "check":
         return check(args.file)
     return explain(args.file, args.repository, args.ref)
