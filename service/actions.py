@@ -52,7 +52,7 @@ def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None
         raise ActionError(422, f"{ref!r} is not a valid branch or tag name")
     timeout = current_app.config["LS_REMOTE_TIMEOUT"]
     try:
-        auth, _ = credentials_env(repo.git_auth, os.environ)
+        auth, _ = credentials_env(repo.git_auth, os.environ, url=repo.clone_url)
     except SecretUnavailableError as exc:
         raise ActionError(502, f"cannot read {repo.name}'s git credentials here: {exc}") from None
     try:

@@ -20,6 +20,7 @@ from core.plan import BuildPlan
 from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.coordination import StartResult, start_build
+from workers.base_images import pull_base_images
 from workers.buildlog import BuildLog
 from workers.checkout import MirrorCheckout
 from workers.credentials import BuildSecrets, CredentialError, resolve_credentials
@@ -165,12 +166,16 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
         return _push_tags(build, images, store=store, settings=settings, log=log,
                           secrets=secrets, hooks=NoHooks())
     source = checkout.checkout(plan.clone_url, plan.commit, workdir / "src",
-                               submodules=plan.submodules)
+                               submodules=plan.submodules, lfs=plan.lfs)
     revision = checkout.head_commit(source)
     context_dir, dockerfile = resolve_build_paths(source, plan.context, plan.dockerfile)
     hooks = _hooks(plan, revision, source, context_dir / dockerfile, dockerfile, log)
+    hooks.add_env(secrets.hook_env)
     hooks.run("post_checkout")
     store.set_status(build.id, BuildStatus.BUILDING)
+    pull = pull_base_images(docker_api, dockerfile=context_dir / dockerfile, pull=plan.pull,
+                            build_args=dict(plan.build_args) | secrets.build_args,
+                            pull_auths=secrets.pull_auths, log=log)
     hooks.run("pre_build")
     if hooks.run("build"):
         image_id = images.image_id(plan.tags[0])
@@ -181,10 +186,11 @@ def _phases(build: BuildRecord, *, store: BuildStore, settings: Settings, docker
         image_id = images.build(
             context_dir=context_dir, dockerfile=dockerfile, tag=plan.tags[0],
             buildargs=dict(plan.build_args) | secrets.build_args, target=plan.target,
-            labels=oci_labels(plan, revision=revision), pull=plan.pull, nocache=not plan.cache,
+            labels=oci_labels(plan, revision=revision), pull=pull, nocache=not plan.cache,
             cache_from=cache_from,
         )
     hooks.run("post_build")
+    hooks.run_tests()
     for reference in plan.tags:
         images.tag(image_id, reference)
     store.set_status(build.id, BuildStatus.PUSHING)
