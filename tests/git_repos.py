@@ -4,9 +4,12 @@ submodules (gitlinks written directly, so no submodule is ever cloned to make th
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import commit_files, git
+from tests.conftest import commit_files, git, make_repo
+from tests.integration.git_http import GitHTTPServer, serve
 
 LFS_POINTER_START = "version https://git-lfs.github.com/spec/v1"
 
@@ -42,3 +45,26 @@ def add_submodules(work: Path, modules: dict[str, tuple[str, str]], message: str
         git("update-index", "--add", "--cacheinfo", f"160000,{commit},{path}", cwd=work)
     git("commit", "-q", "-m", message, cwd=work)  # not `add -A`: it would drop the gitlinks
     return git("rev-parse", "HEAD", cwd=work)
+
+
+SubmoduleHosts = tuple[str, GitHTTPServer, GitHTTPServer, str]
+
+
+@contextmanager
+def submodule_hosts(root: Path, token: str, *, files: dict[str, str] | None = None
+                    ) -> Iterator[SubmoduleHosts]:
+    """A private superproject (with `files`) and a private submodule `lib` on one git HTTP
+    server (x-access-token:`token`), and a public submodule `vendor` on another (its own
+    port: another origin to git); yields (superproject URL, private, public, commit)."""
+    _, lib_commit = make_repo(root / "lib", {"lib.txt": "private library\n"})
+    _, vendor_commit = make_repo(root / "vendor", {"vendor.txt": "public vendor\n"})
+    private = GitHTTPServer(root, "x-access-token", token)
+    public = GitHTTPServer(root, "nobody", "unused", public=True)
+    with serve(private) as private_url, serve(public) as public_url:
+        make_repo(root / "app", files or {"Dockerfile": "FROM scratch\n"})
+        work = root / "app" / "work"
+        commit = add_submodules(work, {
+            "lib": ("../../lib/repo.git", lib_commit),
+            "vendor": (f"{public_url}/vendor/repo.git", vendor_commit)}, "Submodules")
+        git("push", "-q", "origin", "main", cwd=work)
+        yield f"{private_url}/app/repo.git", private, public, commit

@@ -41,6 +41,8 @@ WORKER_SECRETS = {
     "AUTOBUILD_IT_GREETING": "open-sesame-42",
 }
 """Secrets the tests' workers read from their environment (rules name them as ${VAR})."""
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+"""The headers of an API call with the tests' API token."""
 
 
 @pytest.fixture(scope="session")
@@ -301,3 +303,6 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+from tests.integration.registries import private_registry  # noqa: E402, F401 - the fixture

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.credentials import GitAuth, SecretRef
-from tests.conftest import git, make_repo
-from tests.git_repos import LFS_POINTER_START, add_submodules, make_lfs_repo
-from tests.integration.git_http import GitHTTPServer, serve
+from tests.git_repos import LFS_POINTER_START, SubmoduleHosts, make_lfs_repo, submodule_hosts
 from vcs.gitcmd import credentials_env
 from workers.checkout import MirrorCheckout
 
@@ -43,25 +41,13 @@ def test_lfs_objects_are_kept_in_the_mirror_for_the_next_build(tmp_path: Path) -
 
 
 @pytest.fixture
-def two_hosts(tmp_path: Path) -> Iterator[tuple[str, GitHTTPServer, GitHTTPServer, str]]:
-    """A private superproject and private submodule on one server, a public submodule on
-    another (its own port, so another origin to git); yields (url, private, public, commit)."""
-    lib, lib_commit = make_repo(tmp_path / "lib", {"lib.txt": "private library\n"})
-    vendor, vendor_commit = make_repo(tmp_path / "vendor", {"vendor.txt": "public vendor\n"})
-    private = GitHTTPServer(tmp_path, "x-access-token", TOKEN)
-    public = GitHTTPServer(tmp_path, "nobody", "unused", public=True)
-    with serve(private) as private_url, serve(public) as public_url:
-        app, _ = make_repo(tmp_path / "app", {"Dockerfile": "FROM scratch\n"})
-        work = tmp_path / "app" / "work"
-        commit = add_submodules(work, {
-            "lib": ("../../lib/repo.git", lib_commit),
-            "vendor": (f"{public_url}/vendor/repo.git", vendor_commit)}, "Submodules")
-        git("push", "-q", "origin", "main", cwd=work)
-        yield f"{private_url}/app/repo.git", private, public, commit
+def two_hosts(tmp_path: Path) -> Iterator[SubmoduleHosts]:
+    with submodule_hosts(tmp_path, TOKEN) as hosts:
+        yield hosts
 
 
 def test_private_submodules_get_the_token_other_hosts_never(
-    tmp_path: Path, two_hosts: tuple[str, GitHTTPServer, GitHTTPServer, str],
+    tmp_path: Path, two_hosts: SubmoduleHosts,
 ) -> None:
     url, private, public, commit = two_hosts
     env, _ = credentials_env(GitAuth("x-access-token", SecretRef(env="TOKEN")),
