@@ -79,8 +79,9 @@ def take_trigger(call: TriggerCall) -> Answer:
 def _record(call: TriggerCall, repo: RepositoryConfig | None, status: int,
             outcome: TriggerOutcome, reason: str | None,
             builds: list[BuildRecord] | None = None) -> Answer:
-    """Record the call (the body with every token masked) and make its answer."""
-    tokens = (call.token, *(repo.trigger_tokens if repo else ()))
+    """Record the call (the body with every configured token masked, whichever repository's,
+    and the URL's) and make its answer."""
+    tokens = (call.token, *(t for r in rules().repositories for t in r.trigger_tokens))
     kept = "(over the size limit: not kept)" if call.body is None else log_body(call.body, tokens)
     trigger_log().record(
         repository=repo.name if repo else None, provider=repo.provider if repo else None,

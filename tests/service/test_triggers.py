@@ -207,8 +207,9 @@ def test_the_log_never_keeps_a_token(client: FlaskClient) -> None:
     client.post(classic(), data=f"build=true&note={OLD_TOKEN}")
     client.post(classic(token="wrong-token-0123456789abcdef"),
                 data="x=wrong-token-0123456789abcdef")
+    client.post(classic(token="wrong-token-0123456789abcdef"), data=f"y={TOKEN}")
     bodies = [c["body"] for c in client.get("/api/triggers").get_json()["triggers"]]
-    assert bodies == ["x=***", "build=true&note=***"]
+    assert bodies == ["y=***", "x=***", "build=true&note=***"]
 
 
 def test_a_trigger_token_is_not_an_api_token(client: FlaskClient) -> None:
