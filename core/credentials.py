@@ -19,6 +19,12 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", re.ASCII)
 MIN_SECRET_LENGTH = 3
 """Shorter secrets are refused: masking them would hide every such run of characters."""
+SECRET_LOOKING_NAMES = ("TOKEN", "PASSWORD", "SECRET", "KEY")
+"""Plain values (build arguments, build environment variables) whose names contain one of
+these are treated as secrets: masked in logs, and imported from Docker Hub as references."""
+DOCKER_HUB_REGISTRY = "docker.io"
+DOCKER_HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io",
+                      "registry.hub.docker.com")
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,38 @@ class RegistryAuth:
     def from_dict(cls, data: dict[str, Any]) -> RegistryAuth:
         """The credentials `to_dict` produced."""
         return cls(str(data["username"]), SecretRef.from_dict(data["password"]))
+
+
+@dataclass(frozen=True)
+class PullAuth:
+    """Credentials for pulling base images from one registry host (`docker.io` for Hub)."""
+
+    registry: str
+    username: str
+    password: SecretRef
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"registry": self.registry, "username": self.username,
+                "password": self.password.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PullAuth:
+        """The credentials `to_dict` produced."""
+        return cls(str(data["registry"]), str(data["username"]),
+                   SecretRef.from_dict(data["password"]))
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a variable's name says it holds a secret (NPM_TOKEN, DB_PASSWORD, API_KEY)."""
+    upper = name.upper()
+    return any(word in upper for word in SECRET_LOOKING_NAMES)
+
+
+def registry_name(host: str) -> str:
+    """A registry host as Autobuild keys it: Docker Hub's aliases become docker.io."""
+    lowered = host.lower()
+    return DOCKER_HUB_REGISTRY if lowered in DOCKER_HUB_ALIASES else lowered
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ AUTOBUILD = True
 CACHE = True
 PULL = False
 SUBMODULES = False
+LFS = False
 HOOKS = False
 
 BUILD_TIMEOUT = 3600

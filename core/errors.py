@@ -4,6 +4,8 @@
     ├── HookError                 a delivery we refuse (mapped to HTTP in service/webhooks.py)
     │   ├── SignatureError        401: missing, malformed or wrong signature
     │   └── PayloadError          400: not JSON, or required fields missing
+    ├── TriggerBodyError          400/413: a trigger URL's body we cannot read (.status)
+    ├── ExportError               a Docker Hub build-settings export we cannot import
     ├── RulesError                the rules file is invalid; .errors lists every problem
     ├── SecretUnavailableError    a secret's variable is unset or its file unreadable
     └── BuildError                a build failed; .phase and .user_message say where and why
@@ -39,6 +41,20 @@ class PayloadError(HookError):
     """The body is not what the forge sends: not JSON or missing fields."""
 
     status = 400
+
+
+class TriggerBodyError(AutobuildError):
+    """A Docker Hub trigger call whose body we cannot read; `status` is the HTTP answer."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class ExportError(AutobuildError):
+    """A Docker Hub build-settings export that cannot be imported; the message names the
+    field, with the object's index (`objects[1].build_settings[0].source_type: …`)."""
 
 
 class RulesError(AutobuildError):

@@ -153,6 +153,7 @@ def _evaluate(
                 return no(why)
             note += f" ({why})"
     dockerfile, context = build_paths(rule.dockerfile, rule.context)
+    env, secret_env = repo.rule_env(rule)
     plan = BuildPlan(
         repository=repo.name, provider=repo.provider, rule_index=rule.index, ref=event.ref,
         commit=event.target or "", clone_url=repo.clone_url, image=repo.image, tags=references,
@@ -166,6 +167,7 @@ def _evaluate(
         fixed_tags=fixed_references(rule, repo.image, references),
         status=_status_target(repo, rule), notify=repo.notify, builder=rule.builder,
         platforms=rule.platforms, secrets=rule.secrets,
+        env=env, secret_env=secret_env, pull_auth=repo.pull_auth, lfs=rule.lfs,
     )
     reason = f"{prefix}: matches: would push {', '.join(references)}{note}"
     return RuleOutcome(rule, True, references, reason), plan

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from core import defaults
-from core.credentials import GitAuth, RegistryAuth, SecretRef
+from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 from core.notify.targets import StatusTarget, WebhookTarget
 
 TRIGGER_PUSH = "push"
 TRIGGER_MANUAL = "manual"
 TRIGGER_RETRY = "retry"
+TRIGGER_URL = "trigger"
+"""A Docker Hub trigger URL's call: a Build now that a script made with a trigger token."""
 
 INPUT_FIELDS = ("dockerfile", "context", "build_args", "secret_build_args", "target",
                 "builder", "platforms", "secrets")
@@ -46,6 +48,9 @@ class BuildPlan:
     `secret_build_args` are build arguments whose values the worker resolves at build time;
     `secrets` are build secrets by id (RUN --mount=type=secret,id=…), resolved the same way.
     `builder` is buildkit or classic; `platforms` () means the worker's own platform.
+    `env`/`secret_env` are the build environment variables hooks get (secret ones resolved by
+    the worker); `pull_auth` the registry credentials for base images; `lfs` fetches Git LFS
+    objects into the checkout.
     `forced` says the push was forced (the ref moved to a commit that need not descend from
     `before`); `fixed_tags` are the tags from templates without placeholders (`latest`), which
     every ref of the rule moves; `move_tags_back` is a confirmed Retry of an older commit.
@@ -85,6 +90,10 @@ class BuildPlan:
     builder: str = defaults.BUILDER
     platforms: tuple[str, ...] = ()
     secrets: tuple[tuple[str, SecretRef], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    secret_env: tuple[tuple[str, SecretRef], ...] = ()
+    pull_auth: tuple[PullAuth, ...] = ()
+    lfs: bool = defaults.LFS
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -104,6 +113,9 @@ class BuildPlan:
         data["labels"] = [list(pair) for pair in self.labels]
         data["platforms"] = list(self.platforms)
         data["secrets"] = [[secret_id, ref.to_dict()] for secret_id, ref in self.secrets]
+        data["env"] = [list(pair) for pair in self.env]
+        data["secret_env"] = [[name, ref.to_dict()] for name, ref in self.secret_env]
+        data["pull_auth"] = [auth.to_dict() for auth in self.pull_auth]
         data["extra"] = dict(self.extra)
         if self.path_filter is not None:
             data["path_filter"] = {
@@ -132,6 +144,10 @@ class BuildPlan:
         values["platforms"] = tuple(str(p) for p in values.get("platforms", ()))
         values["secrets"] = tuple((str(item[0]), SecretRef.from_dict(item[1]))
                                   for item in values.get("secrets", ()))
+        values["env"] = tuple((str(k), str(v)) for k, v in values.get("env", ()))
+        values["secret_env"] = tuple((str(name), SecretRef.from_dict(ref))
+                                     for name, ref in values.get("secret_env", ()))
+        values["pull_auth"] = tuple(PullAuth.from_dict(a) for a in values.get("pull_auth", ()))
         pf = values.get("path_filter")
         if pf is not None:
             values["path_filter"] = PathFilter(
@@ -151,6 +167,8 @@ class BuildPlan:
         """A fingerprint of INPUT_FIELDS: equal keys on one rule and commit, equal images."""
         data = self.to_dict()
         chosen = {name: data[name] for name in INPUT_FIELDS}
+        if self.lfs:  # LFS files change the image; plans without it keep their earlier keys
+            chosen["lfs"] = True
         text = json.dumps(chosen, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core import defaults
-from core.credentials import GitAuth, RegistryAuth, SecretRef
+from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 from core.events import RefKind
 from core.notify.targets import StatusTarget, WebhookTarget
 from core.regex import compile_regex
@@ -51,6 +51,9 @@ class BuildRule:
     builder: str = defaults.BUILDER
     platforms: tuple[str, ...] = ()
     secrets: tuple[tuple[str, SecretRef], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    secret_env: tuple[tuple[str, SecretRef], ...] = ()
+    lfs: bool = defaults.LFS
 
     @property
     def is_regex(self) -> bool:
@@ -84,6 +87,19 @@ class RepositoryConfig:
     git_auth: GitAuth | None = None
     status: StatusTarget | None = None
     notify: tuple[WebhookTarget, ...] = ()
+    trigger_tokens: tuple[str, ...] = field(default=(), repr=False)
+    pull_auth: tuple[PullAuth, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    secret_env: tuple[tuple[str, SecretRef], ...] = ()
+
+    def rule_env(self, rule: BuildRule
+                 ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:
+        """(plain, secret) build environment variables of `rule`: the repository's `env`,
+        each name the rule sets itself replaced by the rule's value."""
+        own = {name for name, _ in rule.env} | {name for name, _ in rule.secret_env}
+        plain = tuple((n, v) for n, v in self.env if n not in own) + rule.env
+        secret = tuple((n, r) for n, r in self.secret_env if n not in own) + rule.secret_env
+        return plain, secret
 
 
 @dataclass(frozen=True)

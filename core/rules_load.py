@@ -21,7 +21,14 @@ from core.notify.rules import status_target, webhook_targets
 from core.paths import build_path_problem, glob_problem
 from core.regex import regex_problem
 from core.rules import PROVIDERS, BuildRule, RepositoryConfig, RuleSet, compile_source
-from core.rules_credentials import git_auth, registry_auth, webhook_secrets
+from core.rules_credentials import (
+    git_auth,
+    pull_auths,
+    registry_auth,
+    trigger_tokens,
+    webhook_secrets,
+)
+from core.rules_values import build_env, named_values
 from core.rules_yaml import Reader
 from core.tags import (
     SEMVER_VARIABLES,
@@ -36,12 +43,13 @@ from core.tags import (
 REPOSITORY_KEYS = frozenset({
     "name", "provider", "clone_url", "secret", "secrets", "insecure_no_secret", "image",
     "hooks", "registry_auth", "git_auth", "rules", "insecure_clone_url", "status", "notify",
+    "trigger_token", "pull_auth", "env", "secret_env",
 })
 RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
-    "secret_build_args",
-    "included_files", "ignored_files", "cache", "pull", "submodules", "timeout", "labels",
-    "builder", "platforms", "secrets",
+    "secret_build_args", "included_files", "ignored_files", "cache", "nocache", "pull",
+    "submodules", "lfs", "timeout", "labels", "env", "secret_env", "builder", "platforms",
+    "secrets",
 })
 
 
@@ -64,6 +72,7 @@ def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules
         node = fields.get("repositories")
         items = [] if node is None else reader.sequence(node, "repositories") or []
         seen: dict[tuple[str, str], int] = {}
+        tokens: dict[str, int] = {}
         for i, item in enumerate(items):
             repo = _repository(reader, item, f"repositories[{i}]", builder)
             if repo is None:
@@ -73,7 +82,14 @@ def load_rules(text: str, *, environ: Mapping[str, str], filename: str = "<rules
                 reader.error(item, f"repositories[{i}].name", f"{repo.provider} repository "
                              f"{repo.name} is already configured at repositories[{seen[key]}]")
                 continue
+            shared = [tokens[t] for t in repo.trigger_tokens if t in tokens]
+            if shared:
+                reader.error(item, f"repositories[{i}].trigger_token", "a token of "
+                             f"repositories[{shared[0]}] is used here too; a trigger token "
+                             "must name one repository")
+                continue
             seen[key] = i
+            tokens.update(dict.fromkeys(repo.trigger_tokens, i))
             repositories.append(repo)
     if reader.errors:
         raise RulesError(reader.errors)
@@ -112,6 +128,9 @@ def _repository(reader: Reader, node: yaml.Node, path: str, builder: str
     git = git_auth(reader, f.get("git_auth"), f"{path}.git_auth")
     status = status_target(reader, f.get("status"), f"{path}.status", provider)
     notify = webhook_targets(reader, f.get("notify"), f"{path}.notify")
+    tokens = trigger_tokens(reader, f.get("trigger_token"), f"{path}.trigger_token")
+    pulls = pull_auths(reader, f.get("pull_auth"), f"{path}.pull_auth")
+    env, secret_env = build_env(reader, f, path)
     rules_node = f.get("rules")
     rules = (default_rules(builder) if rules_node is None
              else _rules(reader, rules_node, f"{path}.rules", builder))
@@ -122,7 +141,8 @@ def _repository(reader: Reader, node: yaml.Node, path: str, builder: str
         name=name, provider=provider, clone_url=clone_url, image=image, secrets=secrets,
         insecure_no_secret=insecure, rules=rules, hooks=hooks, registry_auth=auth,
         git_auth=git, status=status, notify=notify,
-        default_rules=rules_node is None,
+        default_rules=rules_node is None, trigger_tokens=tokens,
+        pull_auth=pulls, env=env, secret_env=secret_env,
     )
     return repo
 
@@ -152,9 +172,10 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
     before = reader.count()
     f = reader.mapping(node, path, RULE_KEYS, required=("source_type", "source"))
     kind = reader.string(f.get("source_type"), f"{path}.source_type")
-    if kind is not None and kind not in ("branch", "tag"):
+    if kind is not None and kind.lower() not in ("branch", "tag"):
         reader.error(f["source_type"], f"{path}.source_type",
-                     f"must be branch or tag, not {kind!r}")
+                     f"must be branch or tag (Branch and Tag as Docker Hub spells them), "
+                     f"not {kind!r}")
     source = reader.string(f.get("source"), f"{path}.source")
     groups: int | None = None
     if source is not None and source.strip() == "":
@@ -194,8 +215,16 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
         reader.error(f["timeout"], f"{path}.timeout", "must be a positive number of seconds")
     rule_flags = {k: reader.boolean(f.get(k), f"{path}.{k}", d) for k, d in
                   (("autobuild", defaults.AUTOBUILD), ("cache", defaults.CACHE),
-                   ("pull", defaults.PULL), ("submodules", defaults.SUBMODULES))}
-    build_args, secret_args = rules_build.build_args(reader, f, path)
+                   ("pull", defaults.PULL), ("submodules", defaults.SUBMODULES),
+                   ("lfs", defaults.LFS))}
+    if "nocache" in f:
+        rule_flags["cache"] = not reader.boolean(f["nocache"], f"{path}.nocache", False)
+        if "cache" in f:
+            reader.error(f["nocache"], f"{path}.nocache", "set either cache or nocache "
+                         "(Docker Hub's spelling: nocache: true is cache: false), not both")
+    build_args, secret_args = named_values(reader, f, path, values="build_args",
+                                           secrets="secret_build_args")
+    env, secret_env = build_env(reader, f, path)
     builder = rules_build.builder(reader, f, path, default_builder)
     platforms = rules_build.platforms(reader, f, path, builder)
     secrets = rules_build.secrets(reader, f, path, builder)
@@ -204,12 +233,13 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
         return None
     assert kind is not None and source is not None and tag is not None and timeout is not None
     return BuildRule(
-        index=index, source_type=RefKind(kind), source=source, tag=tag,
+        index=index, source_type=RefKind(kind.lower()), source=source, tag=tag,
         dockerfile=paths["dockerfile"], context=paths["context"], target=target,
         build_args=build_args, secret_build_args=secret_args, labels=labels, builder=builder,
         platforms=platforms, secrets=secrets,
         included_files=globs["included_files"],
-        ignored_files=globs["ignored_files"], timeout=timeout, **rule_flags,
+        ignored_files=globs["ignored_files"], timeout=timeout, env=env, secret_env=secret_env,
+        **rule_flags,
     )
 
 

@@ -1,5 +1,5 @@
 """SQLAlchemy tables of the system of record: builds, their logs and events, webhook deliveries,
-and the notifications outbox."""
+trigger calls, and the notifications outbox."""
 
 from __future__ import annotations
 
@@ -149,4 +149,21 @@ notifications = Table(
     UniqueConstraint("event_id", "target_key", name="uq_notification_event_target"),
     Index("ix_notifications_build", "build_id", "event_id"),
     Index("ix_notifications_due", "state", "next_attempt_at"),
+)
+
+trigger_log = Table(
+    "trigger_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repository", String(255)),  # NULL: the token or the path named no repository
+    Column("provider", String(32)),
+    Column("url_shape", String(16), nullable=False),  # classic (/u/…) | source (/api/build/v1/…)
+    Column("client", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # bounded, tokens masked
+    Column("outcome", String(16), nullable=False),  # core.triggers.TriggerOutcome
+    Column("reason", Text),
+    Column("build_ids", Text, nullable=False),  # JSON list
+    Column("status_code", Integer, nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Index("ix_trigger_log_repository", "repository", "provider", "id"),
 )

@@ -13,6 +13,7 @@ command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v git-lfs >/dev/null 2>&1 || need_apt+=(git-lfs)  # rules with lfs: true
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 [ -x /usr/bin/qemu-aarch64-static ] || need_apt+=(qemu-user-static)  # arm64 builds: platforms.sh

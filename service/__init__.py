@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         DB_UPGRADE=settings.db_upgrade,
         STREAMS_PER_PROCESS=settings.streams_per_process,
         BUILDER=settings.builder,
+        TRUSTED_PROXIES=settings.trusted_proxies,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         presentation,
         session_views,
         stream,
+        trigger_views,
         web_security,
         webhooks,
     )
@@ -66,10 +68,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     extensions.init_app(app)
     outages.init_app(app)
-    web_security.init_app(app, trusted_proxies=int(app.config.get("TRUSTED_PROXIES",
-                                                                   settings.trusted_proxies)))
+    web_security.init_app(app, trusted_proxies=int(app.config.get("TRUSTED_PROXIES") or 0))
     app.extensions["login_limiter"] = app.config.get("LOGIN_LIMITER") or LoginLimiter()
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(trigger_views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(presentation.bp)
     app.register_blueprint(pages.bp)

@@ -10,7 +10,7 @@ from flask import current_app
 from core.errors import SecretUnavailableError
 from core.events import PushEvent, ref_problem
 from core.matching import match
-from core.plan import TRIGGER_RETRY, BuildPlan
+from core.plan import TRIGGER_MANUAL, TRIGGER_RETRY, BuildPlan
 from core.rules import RepositoryConfig
 from core.status import BuildStatus
 from records.builds import BuildRecord
@@ -44,8 +44,9 @@ def find_repository(name: str, provider: str | None = None) -> RepositoryConfig:
 
 
 def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None,
-              user: str = "") -> list[BuildRecord]:
-    """Queue builds of `ref`'s current commit for the matching rules (or just `rule_index`)."""
+              user: str = "", trigger: str = TRIGGER_MANUAL) -> list[BuildRecord]:
+    """Queue builds of `ref`'s current commit for the matching rules (or just `rule_index`);
+    `trigger` says who asked (Build now, or a trigger URL)."""
     ref = ref.strip()
     if (problem := ref_problem(ref)) is not None:
         raise ActionError(422, f"{ref!r} is not a valid branch or tag name: {problem}")
@@ -54,7 +55,7 @@ def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None
                                f"0 to {len(repo.rules) - 1})")
     timeout = current_app.config["LS_REMOTE_TIMEOUT"]
     try:
-        auth, _ = credentials_env(repo.git_auth, os.environ)
+        auth, _ = credentials_env(repo.git_auth, os.environ, url=repo.clone_url)
     except SecretUnavailableError as exc:
         raise ActionError(502, f"cannot read {repo.name}'s git credentials here: {exc}") from None
     try:
@@ -66,7 +67,8 @@ def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None
     event = PushEvent(provider=repo.provider, repository=repo.name, ref=full_ref, before=None,
                       after=commit, created=False, pusher=user)
     result = match(repo, event, manual=True)
-    plans = [p for p in result.plans if rule_index is None or p.rule_index == rule_index]
+    plans = [replace(p, trigger=trigger) for p in result.plans
+             if rule_index is None or p.rule_index == rule_index]
     if not plans:
         if rule_index is not None and result.plans:
             raise ActionError(422, f"rule {rule_index} does not match {full_ref}")

@@ -1,4 +1,4 @@
-"""The JSON API: builds, their logs and notifications, Build now, deliveries."""
+"""The JSON API: builds, their logs and notifications, Build now, deliveries, trigger calls."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from records.builds import BuildFilter
 from service import actions
 from service.actions import ActionError, build_now, find_repository
 from service.auth import actor, bearer_ok, check_read_access, logged_in, require_action
-from service.extensions import delivery_log, outbox, store
+from service.extensions import delivery_log, outbox, store, trigger_log
 from service.request_args import MAX_OFFSET, query_int
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -113,3 +113,12 @@ def list_deliveries() -> Response:
     records = delivery_log().recent_deliveries(limit=limit, offset=offset)
     trusted = logged_in() or bearer_ok()
     return jsonify(deliveries=[d.to_dict(show_rejected_ids=trusted) for d in records])
+
+
+@bp.get("/triggers")
+def list_triggers() -> Response:
+    """Docker Hub trigger URL calls newest first, with their outcome; filter: repository."""
+    limit, offset = _page_args()
+    calls = trigger_log().list_calls(limit=limit, offset=offset,
+                                     repository=request.args.get("repository") or None)
+    return jsonify(triggers=[c.to_dict() for c in calls])

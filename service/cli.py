@@ -1,5 +1,6 @@
 """`autobuild rules check FILE`, `autobuild rules explain FILE --repository NAME REF`, and the
-`db` and `notify` command groups."""
+`db`, `notify` and `import` command groups (service/db_command.py, service/notify_command.py,
+service/import_command.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from core.errors import RulesError
 from core.events import BRANCH_PREFIX, TAG_PREFIX
 from core.matching import explain_ref
 from core.rules import BuildRule, RuleSet
-from service import db_command, notify_command
+from service import db_command, import_command, notify_command
 from service.rules_state import read_rules_file
 
 
@@ -88,11 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     explain_parser.add_argument("ref", help="refs/heads/NAME, refs/tags/NAME, or a bare name")
     db_command.add_parser(commands)
     notify_command.add_parser(commands)
+    import_command.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "db":
         return db_command.run(args)
     if args.command == "notify":
         return notify_command.run(args)
+    if args.command == "import":
+        return import_command.run(args)
     if args.rules_command == "check":
         return check(args.file)
     return explain(args.file, args.repository, args.ref)

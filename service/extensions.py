@@ -17,6 +17,7 @@ from records.db import BUSY_TIMEOUT, make_engine
 from records.deliveries import DeliveryLog
 from records.migrate import prepare
 from records.outbox import Outbox
+from records.triggers import TriggerLog
 from service.queueing import BuildQueue, RQBuildQueue
 from service.rejections import DEFAULT_PER_MINUTE, RefusalBudget
 from service.rules_state import RulesHolder
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.extensions["build_store"] = store
     app.extensions["delivery_log"] = DeliveryLog(engine, store)
     app.extensions["outbox"] = Outbox(engine)
+    app.extensions["trigger_log"] = TriggerLog(engine)
     app.extensions["stream_slots"] = threading.BoundedSemaphore(
         int(app.config["STREAMS_PER_PROCESS"]))
     app.extensions["refusal_budget"] = RefusalBudget(
@@ -69,6 +71,11 @@ def outbox() -> Outbox:
 def delivery_log() -> DeliveryLog:
     """The delivery log of the current app."""
     return _ext("delivery_log")  # type: ignore[no-any-return]
+
+
+def trigger_log() -> TriggerLog:
+    """The Docker Hub trigger URLs' call log of the current app."""
+    return _ext("trigger_log")  # type: ignore[no-any-return]
 
 
 def rules_holder() -> RulesHolder:

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, *, client: HttpClient | None = None) -> int:
 def _head(repo: RepositoryConfig) -> str | None:
     """The commit HEAD names on the remote, or None when git cannot tell."""
     try:
-        auth, _ = credentials_env(repo.git_auth, os.environ)
+        auth, _ = credentials_env(repo.git_auth, os.environ, url=repo.clone_url)
         found = ls_remote(repo.clone_url, timeout=30, auth=auth).get("HEAD")
     except (GitError, SecretUnavailableError):
         return None

@@ -10,52 +10,23 @@ from core import forges
 from core.build_options import BUILDERS
 from core.decision import DeliveryOutcome
 from core.status import BuildStatus
+from service.openapi_parts import PAGING, READ_401, STRING_LIST
+from service.openapi_parts import error_response as _error
+from service.openapi_parts import json_response as _json
+from service.openapi_parts import nullable as _nullable
+from service.openapi_parts import obj as _object
+from service.openapi_parts import ref as _ref
+from service.openapi_parts import text_response as _text
+from service.openapi_triggers import TRIGGER_PATHS, TRIGGER_SCHEMAS
 
 bp = Blueprint("openapi", __name__)
 FORGES = list(forges.FORGES)
 OUTCOMES = [outcome.value for outcome in DeliveryOutcome]
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
-
-
-def _text(description: str, media: str = "text/plain") -> dict[str, Any]:
-    return {"description": description, "content": {media: {"schema": {"type": "string"}}}}
-
-
-def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
-    return {"type": kind, "nullable": True, **extra}
-
-
-def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    return schema
-
-
-PAGING = [
-    {"name": "limit", "in": "query", "required": False,
-     "description": "Page size, clamped to 1..200; a non-number means the defaults.",
-     "schema": {"type": "integer", "default": 50}},
-    {"name": "offset", "in": "query", "required": False,
-     "description": "Items to skip (negative counts as 0).",
-     "schema": {"type": "integer", "default": 0}},
-]
 BUILD_ID = {"name": "build_id", "in": "path", "required": True,
             "schema": {"type": "string", "pattern": "^[0-9a-f]{1,32}$"},
             "example": "0190f5a2c3d4a1b2c3d4"}
-READ_401 = {"description": "AUTOBUILD_READ_ACCESS=login and neither a session nor the token."}
-STRING_LIST = {"type": "array", "items": {"type": "string"}}
 
 BUILD = _object({
     "id": {"type": "string"},
@@ -65,7 +36,8 @@ BUILD = _object({
     "ref": {"type": "string", "example": "refs/heads/main"},
     "commit": {"type": "string", "description": "40-character commit SHA"},
     "status": {"type": "string", "enum": [s.value for s in BuildStatus]},
-    "trigger": {"type": "string", "description": "push, manual or retry"},
+    "trigger": {"type": "string", "description": "push, manual (Build now), retry or trigger "
+                "(a Docker Hub trigger URL)"},
     "tags": {**STRING_LIST, "description": "Full image references pushed"},
     "digest": _nullable("string", description="The registry's manifest digest; of the manifest "
                         "list when the build made several platforms"),
@@ -238,6 +210,7 @@ PATHS: dict[str, Any] = {
                     "type": "array", "items": _ref("Delivery")}}, ["deliveries"]),
                     "A page of deliveries"), "401": READ_401}},
     },
+    **TRIGGER_PATHS,
     "/api/openapi.json": {
         "get": {"summary": "This document", "operationId": "getOpenAPI", "tags": ["meta"],
                 "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0.3")}},
@@ -297,7 +270,8 @@ DOCUMENT: dict[str, Any] = {
     "paths": PATHS,
     "components": {
         "schemas": {"Build": BUILD, "Delivery": DELIVERY, "Notification": NOTIFICATION,
-                    "BuildNow": BUILD_NOW, "HookAnswer": HOOK_ANSWER, "Readiness": READINESS,
+                    "BuildNow": BUILD_NOW, **TRIGGER_SCHEMAS,
+                    "HookAnswer": HOOK_ANSWER, "Readiness": READINESS,
                     "Error": _object({"error": {"type": "string"}}, ["error"])},
         "securitySchemes": {"bearerAuth": {
             "type": "http", "scheme": "bearer",

@@ -26,19 +26,21 @@ from werkzeug.wrappers import Response as BaseResponse
 from core.decision import DeliveryOutcome
 from core.rules import RepositoryConfig
 from core.status import RUNNING, BuildStatus
+from core.triggers import source_id
 from records import queries
 from records.builds import BuildFilter
 from records.tag_history import takeovers
 from service.auth import (
     read_allowed,
 )
-from service.extensions import delivery_log, outbox, rules, rules_holder, store
+from service.extensions import delivery_log, outbox, rules, rules_holder, store, trigger_log
 from service.presentation import commit_url, phase_of, phases, render_log
 from service.request_args import MAX_OFFSET, query_int
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 25
 DELIVERY_PAGE_SIZE = 50
+TRIGGER_CALLS = 10  # the repository page shows the last 10 trigger calls, as Docker Hub did
 LOG_PAGE_LIMIT = 4 * 1024 * 1024  # characters of log rendered into the page (the tail)
 OUTCOMES = tuple(outcome.value for outcome in DeliveryOutcome)
 
@@ -132,9 +134,12 @@ def repository(name: str) -> str:
         abort(404)
     builds = store().list_builds(where, limit=PAGE_SIZE, offset=pager.offset)
     latest = queries.latest_per_rule(engine, _rule_keys([repo] if repo else []))
+    calls = trigger_log().list_calls(limit=TRIGGER_CALLS, repository=name,
+                                     provider=repo.provider if repo else provider)
     return render_template(
         "repository.html", name=name, repo=repo, latest=latest, builds=builds, pager=pager,
         status=status or "", ref=ref_text, refs=queries.recent_refs(engine, name),
+        trigger_calls=calls, source_id=source_id(repo) if repo else None,
         refresh=3 if any(not b.status.is_terminal() for b in builds) else 20,
     )
 

@@ -20,14 +20,14 @@ def receive(forge: str) -> tuple[Response, int]:
         return jsonify(error=f"unknown forge {forge!r}; use {', '.join(others)} or {last}"), 404
     limit = int(current_app.config["MAX_CONTENT_LENGTH"])
     try:
-        body = _read_body(limit)
+        body = read_body(limit)
     except RequestEntityTooLarge:
         return jsonify(error=f"body is larger than the {limit} byte limit"), 413
     answer = take_delivery(forge, adapter, dict(request.headers.items()), body)
     return jsonify(answer.body), answer.status
 
 
-def _read_body(limit: int) -> bytes:
+def read_body(limit: int) -> bytes:
     """The raw body; more than `limit` bytes is refused, also when it came chunked without a
     Content-Length (Werkzeug would silently cut such a body at the limit)."""
     if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):

@@ -84,7 +84,8 @@ class FakeCheckout(SourceCheckout):
         self.head = head
         self.git_env: dict[str, str] = {}
 
-    def checkout(self, url: str, commit: str, dest: Path, *, submodules: bool = False) -> Path:
+    def checkout(self, url: str, commit: str, dest: Path, *, submodules: bool = False,
+                 lfs: bool = False) -> Path:
         """Write the files (executable under hooks/), or fail like an unreachable remote."""
         self.events.append(("checkout", commit))
         if self.error is not None:
@@ -238,6 +239,13 @@ class FakeImages(ImageStore):
         """The digest a push hook 'pushed'."""
         self.events.append(("pushed_digest", reference))
         return fake_digest(reference)
+
+    def pull_bases(self, dockerfile: Path, *, pull: bool, build_args: Mapping[str, str],
+                   pull_auths: Mapping[str, tuple[str, str]]) -> bool:
+        """Record the registries whose bases would be pulled with credentials."""
+        if pull_auths:
+            self.events.append(("pull_bases", *sorted(pull_auths)))
+        return pull
 
     def fetch_by_digest(self, repository: str, digest: str, *,
                         auth_config: Mapping[str, str] | None = None) -> str:

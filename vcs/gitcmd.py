@@ -8,6 +8,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import git
 
@@ -48,14 +49,30 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def auth_env(*, username: str = "git", token: str | None = None,
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]/` of an http(s) URL (no user name), or None for other URLs."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}/"
+
+
+def auth_env(*, url: str, username: str = "git", token: str | None = None,
              ssh_key_file: str | None = None) -> dict[str, str]:
     """Environment that makes git authenticate without the secret ever being in a URL,
-    a command line or a repository's .git/config (git reads GIT_CONFIG_* at run time)."""
+    a command line or a repository's .git/config (git reads GIT_CONFIG_* at run time).
+
+    The token's header is scoped to the clone URL's scheme, host and port
+    (`http.<origin>.extraHeader`), so git and git-lfs send it to that origin only: never to
+    a submodule, an LFS server or a redirect on another host.
+    """
     env: dict[str, str] = {}
-    if token:
+    origin = origin_of(url)
+    if token and origin:
         basic = base64.b64encode(f"{username}:{token}".encode()).decode()
-        env.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="http.extraHeader",
+        env.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0=f"http.{origin}.extraHeader",
                    GIT_CONFIG_VALUE_0=f"Authorization: Basic {basic}")
     if ssh_key_file:
         env["GIT_SSH_COMMAND"] = (f"ssh -i {shlex.quote(ssh_key_file)} -oIdentitiesOnly=yes "
@@ -63,17 +80,19 @@ def auth_env(*, username: str = "git", token: str | None = None,
     return env
 
 
-def credentials_env(auth: GitAuth | None, environ: Mapping[str, str]
+def credentials_env(auth: GitAuth | None, environ: Mapping[str, str], *, url: str
                     ) -> tuple[dict[str, str], tuple[str, ...]]:
-    """(git environment, strings to mask) for a repository's git_auth, resolving its token
-    from `environ` or its file; raises SecretUnavailableError naming what is missing."""
+    """(git environment, strings to mask) for a repository's git_auth on clone URL `url`,
+    resolving its token from `environ` or its file; raises SecretUnavailableError naming what
+    is missing."""
     if auth is None:
         return {}, ()
     token = None
     if auth.token is not None:
         token = resolve_secret(auth.token, environ=environ, what="git_auth.token",
                                read_file=lambda path: Path(path).read_text())
-    env = auth_env(username=auth.username, token=token, ssh_key_file=auth.ssh_key_file)
+    env = auth_env(url=url, username=auth.username, token=token,
+                   ssh_key_file=auth.ssh_key_file)
     header = env.get("GIT_CONFIG_VALUE_0", "").rpartition(" ")[2]
     return env, tuple(value for value in (token, header) if value)
 

@@ -15,6 +15,11 @@ from core.errors import CloneError
 from vcs.gitcmd import GitError, check_clone_url, redact, run_git
 
 Log = Callable[[str], None]
+LFS_FILTER = ("-c", "filter.lfs.smudge=git-lfs smudge -- %f",
+              "-c", "filter.lfs.process=git-lfs filter-process",
+              "-c", "filter.lfs.clean=git-lfs clean -- %f", "-c", "filter.lfs.required=true")
+"""git-lfs's filters, given on the command line: git runs without the system config (where
+Debian's git-lfs installs them), so LFS files stay pointers unless a rule sets lfs: true."""
 
 
 class MirrorCheckout:
@@ -95,8 +100,10 @@ class MirrorCheckout:
         except GitError as exc:
             raise CloneError(f"could not fetch {redact(url)}: {exc}") from None
 
-    def checkout(self, url: str, commit: str, dest: Path, *, submodules: bool = False) -> Path:
-        """Check out `commit` into the new folder `dest` (no credentials in its .git/config)."""
+    def checkout(self, url: str, commit: str, dest: Path, *, submodules: bool = False,
+                 lfs: bool = False) -> Path:
+        """Check out `commit` into the new folder `dest` (no credentials in its .git/config);
+        with `lfs`, Git LFS files get their content instead of pointers."""
         mirror = self.update(url, commit)
         try:
             with self._locked(url):
@@ -108,7 +115,10 @@ class MirrorCheckout:
                 self.check_submodule_hosts(url, dest)
                 self.log("Updating submodules (the rule sets submodules: true)\n")
                 run_git(["-c", "protocol.file.allow=never", "submodule", "update", "--init",
-                         "--recursive", "--depth", "1"], cwd=dest, timeout=self.timeout)
+                         "--recursive", "--depth", "1"], cwd=dest, timeout=self.timeout,
+                        extra_env=self.auth)
+            if lfs:
+                self._lfs_checkout(url, commit, dest)
         except GitError as exc:
             raise CloneError(f"could not check out {commit[:12]}: {exc}") from None
         head = self._heads[dest] = self.head_commit(dest)
@@ -136,6 +146,18 @@ class MirrorCheckout:
                 raise CloneError(f"submodule {name} comes from {host or 'a local path'}, not "
                                  f"from {own or 'this repository'}'s host; only submodules "
                                  "on the repository's own host are fetched")
+    def _lfs_checkout(self, url: str, commit: str, dest: Path) -> None:
+        """Fetch the commit's LFS objects into the mirror (kept for later builds), then write
+        them into the checkout from there."""
+        if shutil.which("git-lfs") is None:
+            raise CloneError("the rule sets lfs: true but git-lfs is not installed on this "
+                             "worker (Debian's git-lfs package; scripts/setup.sh installs it)")
+        self.log("Fetching Git LFS objects (the rule sets lfs: true)\n")
+        with self._locked(url) as mirror:
+            run_git(["lfs", "fetch", "origin", commit], cwd=mirror, timeout=self.timeout,
+                    extra_env=self.auth)
+            run_git([*LFS_FILTER, "-c", f"lfs.storage={mirror / 'lfs'}", "lfs", "checkout"],
+                    cwd=dest, timeout=self.timeout)
 
     def head_commit(self, checkout: Path) -> str:
         """The commit a checkout is at (an annotated tag's target, not the tag object)."""

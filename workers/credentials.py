@@ -13,15 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.credentials import SecretRef, resolve_secret
+from core.credentials import SecretRef, looks_secret, resolve_secret
 from core.errors import BuildError, SecretUnavailableError
 from core.plan import BuildPlan
 from vcs.gitcmd import credentials_env
 from workers.build_spec import SecretSource
 from workers.buildkit import secret_values
-
-SECRET_LOOKING_NAMES = ("TOKEN", "PASSWORD", "SECRET", "KEY")
-"""Plain build arguments whose names contain one of these are masked in logs too."""
 
 
 class CredentialError(BuildError):
@@ -33,13 +30,16 @@ class CredentialError(BuildError):
 @dataclass(frozen=True)
 class BuildSecrets:
     """Push credentials (None: the worker's Docker config), git's environment, secret build
-    arguments, build secrets, and every value to mask in the log."""
+    arguments, build secrets, the hooks' build environment (secret values resolved), base-image
+    pull credentials by registry host (docker.io for Hub), and every value to mask in the log."""
 
     auth_config: dict[str, str] | None = field(default=None, repr=False)
     masked: tuple[str, ...] = field(default=(), repr=False)
     git_env: dict[str, str] = field(default_factory=dict, repr=False)
     build_args: dict[str, str] = field(default_factory=dict, repr=False)
     build_secrets: tuple[SecretSource, ...] = field(default=(), repr=False)
+    hook_env: dict[str, str] = field(default_factory=dict, repr=False)
+    pull_auths: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
 
 def _read(path: str) -> str:
@@ -60,18 +60,27 @@ def resolve_credentials(plan: BuildPlan, environ: Mapping[str, str]) -> BuildSec
             password = _resolve(plan.registry_auth.password, environ, "registry_auth.password")
             auth = {"username": plan.registry_auth.username, "password": password}
             masked.append(password)
-        git_env, git_masks = credentials_env(plan.git_auth, environ)
+        git_env, git_masks = credentials_env(plan.git_auth, environ, url=plan.clone_url)
         masked.extend(git_masks)
         build_args = {name: _resolve(ref, environ, f"secret build argument {name}")
                       for name, ref in plan.secret_build_args}
         sources = tuple(_build_secret(secret_id, ref, environ) for secret_id, ref in plan.secrets)
+        secret_env = {name: _resolve(ref, environ, f"secret_env {name}")
+                      for name, ref in plan.secret_env}
+        pulls = {a.registry: (a.username, _resolve(a.password, environ,
+                                                   f"pull_auth {a.registry} password"))
+                 for a in plan.pull_auth}
     except SecretUnavailableError as exc:
         raise CredentialError(str(exc)) from None
     masked.extend(build_args.values())
-    masked.extend(value for key, value in plan.build_args if _looks_secret(key))
+    masked.extend(value for key, value in plan.build_args if looks_secret(key))
     masked.extend(secret_values(sources))
+    masked.extend(secret_env.values())
+    masked.extend(value for key, value in plan.env if looks_secret(key))
+    masked.extend(password for _, password in pulls.values())
     return BuildSecrets(auth_config=auth, masked=tuple(masked), git_env=git_env,
-                        build_args=build_args, build_secrets=sources)
+                        build_args=build_args, build_secrets=sources,
+                        hook_env=dict(plan.env) | secret_env, pull_auths=pulls)
 
 
 def _build_secret(secret_id: str, ref: SecretRef, environ: Mapping[str, str]) -> SecretSource:
@@ -83,8 +92,3 @@ def _build_secret(secret_id: str, ref: SecretRef, environ: Mapping[str, str]) ->
         raise SecretUnavailableError(f"{what}: the file {ref.file} is missing or unreadable on "
                                      "this worker")
     return SecretSource(secret_id, file=ref.file)
-
-
-def _looks_secret(name: str) -> bool:
-    upper = name.upper()
-    return any(word in upper for word in SECRET_LOOKING_NAMES)

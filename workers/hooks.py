@@ -16,8 +16,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from core.errors import BuildError
+from core.rules_values import HOOK_VARIABLES
 
-ORDER = ("post_checkout", "pre_build", "build", "post_build", "pre_push", "push", "post_push")
+ORDER = ("post_checkout", "pre_build", "build", "post_build", "pre_test", "test", "post_test",
+         "pre_push", "push", "post_push")
+TEST_HOOKS = ("pre_test", "test", "post_test")
+"""Docker Hub's test phase, between post_build and pre_push: a failing hook fails the build,
+so nothing is pushed."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -77,6 +82,18 @@ class Hooks:
             raise HookError(f"the {name} hook failed with exit code {code}")
         return True
 
+    def run_tests(self) -> None:
+        """Run pre_test, test and post_test, those present, in Docker Hub's order."""
+        for name in TEST_HOOKS:
+            self.run(name)
+
+    def add_env(self, extra: Mapping[str, str]) -> None:
+        """Give the hooks the build's environment variables (the rules' `env`, secret ones
+        resolved); Docker Hub's own variables stay as Autobuild set them."""
+        own = {key: self.env[key] for key in HOOK_VARIABLES if key in self.env}
+        self.env.update(extra)
+        self.env.update(own)
+
 
 class NoHooks:
     """Stands in when hooks are off or absent: nothing runs, default steps apply."""
@@ -84,6 +101,12 @@ class NoHooks:
     def run(self, name: str) -> bool:
         """Nothing to run."""
         return False
+
+    def run_tests(self) -> None:
+        """No test hooks to run."""
+
+    def add_env(self, extra: Mapping[str, str]) -> None:
+        """No hook to give variables to."""
 
 
 def hook_environment(*, source_ref: str, commit: str, message: str, image: str, tag: str,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from core.errors import ImageBuildError
 from core.plan import BuildPlan
 from workers.build_spec import BuildSpec, BuiltImage, ImageBuilder, Log
 from workers.credentials import BuildSecrets
-from workers.docker_cli import registry_config
+from workers.docker_cli import auth_key, default_config_dir, registry_config
 from workers.labels import oci_labels
 from workers.manifests import registry_host, split_reference
 from workers.ports import ImageStore
@@ -34,28 +36,49 @@ def layer_cache(plan: BuildPlan, images: ImageStore, secrets: BuildSecrets) -> t
 
 def build_spec(plan: BuildPlan, *, context_dir: Path, dockerfile: str, revision: str,
                secrets: BuildSecrets, network: str, cache_from: tuple[str, ...],
-               docker_config: str | None) -> BuildSpec:
-    """What the builder builds for `plan`, with this build's resolved secrets."""
+               docker_config: str | None, pull: bool | None = None) -> BuildSpec:
+    """What the builder builds for `plan`, with this build's resolved secrets; `pull` when the
+    bases were already pulled with their credentials (else the rule's `pull`)."""
     build_args = dict(plan.build_args) | secrets.build_args
     return BuildSpec(
         context_dir=context_dir, dockerfile=dockerfile, tag=plan.tags[0],
         build_args=tuple(build_args.items()), target=plan.target,
-        labels=tuple(oci_labels(plan, revision=revision).items()), pull=plan.pull,
+        labels=tuple(oci_labels(plan, revision=revision).items()),
+        pull=plan.pull if pull is None else pull,
         no_cache=not plan.cache, cache_from=cache_from, secrets=secrets.build_secrets,
         platforms=plan.platforms, network=network, docker_config=docker_config)
 
 
 @contextmanager
-def builder_config(plan: BuildPlan, secrets: BuildSecrets) -> Iterator[str | None]:
-    """A private DOCKER_CONFIG with the rule's registry credentials for BuildKit's CLI (cache
-    and base images, manifest lists); None: the worker's own Docker config."""
-    if plan.builder != BUILDKIT or secrets.auth_config is None:
+def builder_config(plan: BuildPlan, secrets: BuildSecrets,
+                   environ: Mapping[str, str]) -> Iterator[str | None]:
+    """A private DOCKER_CONFIG for BuildKit's CLI holding only this build's credentials: the
+    image registry's (the rule's registry_auth, else the worker's own login to that registry)
+    and the repository's pull_auth. No other repository's logins reach a build. None for the
+    classic builder, which gets its credentials through docker-py."""
+    if plan.builder != BUILDKIT:
         yield None
         return
     host = registry_host(split_reference(plan.tags[0])[0])
-    login = (secrets.auth_config["username"], secrets.auth_config["password"])
-    with registry_config({host: login}) as folder:
+    credentials = dict(secrets.pull_auths)
+    if secrets.auth_config is not None:
+        credentials[host] = (secrets.auth_config["username"], secrets.auth_config["password"])
+    elif (own := worker_login(environ, host)) is not None:
+        credentials[host] = own
+    with registry_config(credentials) as folder:
         yield folder
+
+
+def worker_login(environ: Mapping[str, str], host: str) -> tuple[str, str] | None:
+    """The worker's own `docker login` to `host` (config.json `auths`), if it has one."""
+    path = default_config_dir(environ) / "config.json"
+    try:
+        auths = json.loads(path.read_text(encoding="utf-8")).get("auths", {})
+        encoded = auths.get(auth_key(host), {}).get("auth", "")
+        user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return (user, password) if user and password else None
 
 
 def describe_builder(spec: BuildSpec, name: str) -> str:

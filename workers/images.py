@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
 
 from core.errors import ImageBuildError, PushError
+from workers.base_images import pull_base_images
 from workers.build_spec import Log
 from workers.manifests import push_platform_list, split_reference
 
@@ -51,6 +53,12 @@ class DockerImages:
             return False
         self.log(f"Pulled the previous image {reference} to use as layer cache\n")
         return True
+
+    def pull_bases(self, dockerfile: Path, *, pull: bool, build_args: Mapping[str, str],
+                   pull_auths: Mapping[str, tuple[str, str]]) -> bool:
+        """Pull the Dockerfile's private bases with the repository's pull_auth."""
+        return pull_base_images(self.api, dockerfile=dockerfile, pull=pull,
+                                build_args=build_args, pull_auths=pull_auths, log=self.log)
 
     def fetch_by_digest(self, repository: str, digest: str, *,
                         auth_config: Mapping[str, str] | None = None) -> str:

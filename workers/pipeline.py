@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.build_options import CLASSIC
 from core.config import Settings
 from core.errors import BuildError, ImageBuildError
 from core.events import short_ref
@@ -128,7 +129,7 @@ def _run_turn(build: BuildRecord, *, store: BuildStore, settings: Settings,
     watchdog.start()
     workdir = Path(tempfile.mkdtemp(prefix=f"{build_id}-", dir=workspace))
     work = Work(build=build, store=store, settings=settings, log=log, workdir=workdir,
-                secrets=secrets, stopper=stopper, tools=tools)
+                secrets=secrets, stopper=stopper, tools=tools, environ=environ)
     try:
         log(f"Build {build_id}: {build.plan.repository} {build.plan.ref} at {build.commit}\n")
         checkout = tools.checkout(log=log, git_env=secrets.git_env)
@@ -201,6 +202,7 @@ class Work:
     secrets: BuildSecrets
     stopper: BuildStopper
     tools: WorkerTools
+    environ: Mapping[str, str]
 
 
 def _phases(work: Work, checkout: SourceCheckout) -> Outcome:
@@ -216,26 +218,34 @@ def _phases(work: Work, checkout: SourceCheckout) -> Outcome:
                                      auth_config=work.secrets.auth_config, log=log)
         return _push(work, NoHooks(), images, BuiltImage(image_id=image_id), None)
     source = checkout.checkout(plan.clone_url, plan.commit, work.workdir / "src",
-                               submodules=plan.submodules)
+                               submodules=plan.submodules, lfs=plan.lfs)
     revision = checkout.head_commit(source)
     context_dir, dockerfile = resolve_build_paths(source, plan.context, plan.dockerfile)
     hooks = _hooks(plan, revision, source, context_dir / dockerfile, dockerfile, log)
+    hooks.add_env(work.secrets.hook_env)
     hooks.run("post_checkout")
     work.store.set_status(work.build.id, BuildStatus.BUILDING)
     images = work.tools.images(log=log)
-    with builder_config(plan, work.secrets) as docker_config:
+    with builder_config(plan, work.secrets, work.environ) as docker_config:
         hooks.run("pre_build")
         if hooks.run("build"):
             built = BuiltImage(image_id=images.image_id(plan.tags[0]))
         else:
+            # BuildKit also has the logins in its docker_config; pulling first checks them and
+            # names the base image when one is wrong.
+            args = dict(plan.build_args) | work.secrets.build_args
+            pulled = images.pull_bases(context_dir / dockerfile, pull=plan.pull,
+                                       build_args=args, pull_auths=work.secrets.pull_auths)
+            pull = pulled if plan.builder == CLASSIC else plan.pull
             spec = build_spec(plan, context_dir=context_dir, dockerfile=dockerfile,
                               revision=revision, secrets=work.secrets,
                               network=work.settings.build_network,
                               cache_from=layer_cache(plan, images, work.secrets),
-                              docker_config=docker_config)
+                              docker_config=docker_config, pull=pull)
             built = run_builder(work.tools.builder(plan.builder), spec, name=plan.builder,
                                 stopper=work.stopper, log=log)
         hooks.run("post_build")
+        hooks.run_tests()
         work.stopper.check()
         outcome = _push(work, hooks, images, built, docker_config)
     if work.settings.prune_images:

@@ -40,7 +40,8 @@ class SourceCheckout(Protocol):
         """Whether `ancestor` is a proper ancestor of `descendant`."""
         ...
 
-    def checkout(self, url: str, commit: str, dest: Path, *, submodules: bool = False) -> Path:
+    def checkout(self, url: str, commit: str, dest: Path, *, submodules: bool = False,
+                 lfs: bool = False) -> Path:
         """Check out `commit` into the new folder `dest`; CloneError when it cannot."""
         ...
 
@@ -84,6 +85,12 @@ class ImageStore(Protocol):
 
     def pushed_digest(self, reference: str) -> str:
         """The registry digest of a reference a push hook pushed; PushError when it did not."""
+        ...
+
+    def pull_bases(self, dockerfile: Path, *, pull: bool, build_args: Mapping[str, str],
+                   pull_auths: Mapping[str, tuple[str, str]]) -> bool:
+        """Pull the Dockerfile's bases on registries `pull_auths` has credentials for (for the
+        classic builder); the `pull` to give the build then."""
         ...
 
     def fetch_by_digest(self, repository: str, digest: str, *,

@@ -42,6 +42,8 @@ WORKER_SECRETS = {
     "AUTOBUILD_IT_BUILD_SECRET": "bk-secret-7f3a9c2e51d04b68",
 }
 """Secrets the tests' workers read from their environment (rules name them as ${VAR})."""
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+"""The headers of an API call with the tests' API token."""
 
 
 @pytest.fixture(scope="session")
@@ -309,3 +311,6 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+from tests.integration.registries import private_registry  # noqa: E402, F401 - the fixture

@@ -14,17 +14,19 @@ from werkzeug.serving import make_server
 
 
 class GitHTTPServer:
-    """Serves every repository under `root`; only `username:token` may read."""
+    """Serves every repository under `root`; only `username:token` may read, or anyone when
+    `public` (it then only records what each request sent)."""
 
-    def __init__(self, root: Path, username: str, token: str) -> None:
+    def __init__(self, root: Path, username: str, token: str, *, public: bool = False) -> None:
         self.root = root
+        self.public = public
         self.expected = "Basic " + base64.b64encode(f"{username}:{token}".encode()).decode()
         self.seen_authorization: list[str] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         authorization = environ.get("HTTP_AUTHORIZATION", "")
         self.seen_authorization.append(authorization)
-        if authorization != self.expected:
+        if authorization != self.expected and not self.public:
             start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="git"')])
             return [b"authentication required\n"]
         length = int(environ.get("CONTENT_LENGTH") or 0)

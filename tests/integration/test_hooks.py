@@ -8,10 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
 from tests.conftest import API_TOKEN
-from tests.integration.conftest import RulesWriter, rules_for, unique_image, wait_for_build
+from tests.integration.conftest import (
+    WORKER_SECRETS,
+    RulesWriter,
+    registry_digest,
+    rules_for,
+    unique_image,
+    wait_for_build,
+)
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -44,10 +52,12 @@ def files(**changes: str) -> dict[str, str]:
     return content
 
 
-def run(app: Flask, write_rules: RulesWriter, bare: Path, image: str, *, hooks: bool
-        ) -> tuple[dict[str, object], str]:
+def run(app: Flask, write_rules: RulesWriter, bare: Path, image: str, *, hooks: bool,
+        keys: str = "") -> tuple[dict[str, object], str]:
+    """Build main with these extra repository `keys`; (the build, its log)."""
     text = rules_for("it/hooks", f"file://{bare}", image, RULE)
-    write_rules(text.replace("    rules:\n", f"    hooks: {str(hooks).lower()}\n    rules:\n"))
+    write_rules(text.replace("    rules:\n",
+                             f"    hooks: {str(hooks).lower()}\n{keys}    rules:\n"))
     client = app.test_client()
     queued = client.post("/api/builds", json={"repository": "it/hooks", "ref": "main"},
                          headers=AUTH).get_json()["builds"][0]
@@ -97,3 +107,77 @@ def test_failing_hook_fails_the_build_with_its_name(
     assert build["status"] == "failed"
     assert build["error"] == "the pre_build hook failed with exit code 7"
     assert "checking-prerequisites" in log and "hook=build" not in log
+
+
+def default_build(content: dict[str, str]) -> dict[str, str]:
+    """The repository without hooks/build: the default build step runs."""
+    return {name: text for name, text in content.items() if name != "docker/hooks/build"}
+
+
+TESTS = {
+    "docker/hooks/pre_test": ECHO,
+    "docker/hooks/test": ("#!/bin/sh\necho hook=test\n"
+                          "docker run --rm --network none \"$IMAGE_NAME\" "
+                          "sh -c 'test \"$(cat /flavour)\" = default' && echo image-tested\n"),
+    "docker/hooks/post_test": ECHO,
+    "docker/Dockerfile": ("FROM local/busybox:latest\nLABEL test.nonce=NONCE\n"
+                          "RUN echo default > /flavour\n"),
+}
+
+
+def test_test_hooks_run_between_post_build_and_pre_push(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    app, write_rules = live_app
+    bare, _ = source_repo(default_build(files(**TESTS)))
+    image = unique_image("testhooks")
+
+    build, log = run(app, write_rules, bare, image, hooks=True)
+
+    assert build["status"] == "success", build["error"]
+    assert re.findall(r"^hook=(\w+)", log, re.MULTILINE) == [
+        "post_checkout", "pre_build", "post_build", "pre_test", "test", "post_test", "pre_push",
+        "post_push"]
+    assert "image-tested" in log
+    assert registry_digest(f"{image}:stable") == build["digest"]
+
+
+def test_a_failing_test_hook_fails_the_build_and_pushes_nothing(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    app, write_rules = live_app
+    failing = "#!/bin/sh\necho hook=test\necho 'expected 3 widgets, found 2'\nexit 1\n"
+    bare, _ = source_repo(default_build(files(**TESTS | {"docker/hooks/test": failing})))
+    image = unique_image("failtest")
+
+    build, log = run(app, write_rules, bare, image, hooks=True)
+
+    assert build["status"] == "failed"
+    assert build["error"] == "the test hook failed with exit code 1"
+    assert "expected 3 widgets, found 2" in log
+    assert re.findall(r"^hook=(\w+)", log, re.MULTILINE)[-2:] == ["pre_test", "test"]
+    host, _, path = image.partition("/")
+    answer = requests.head(f"http://{host}/v2/{path}/manifests/stable", timeout=10)
+    assert answer.status_code == 404  # no tag was pushed
+
+
+def test_env_reaches_the_hooks_and_secret_values_are_masked(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    app, write_rules = live_app
+    secret = WORKER_SECRETS["AUTOBUILD_IT_GREETING"]
+    hook = ("#!/bin/sh\necho \"hook=post_checkout stage=$STAGE flavour=$FLAVOUR "
+            f"token=$API_TOKEN\"\ntest \"$API_TOKEN\" = {secret} && echo token-arrived\n")
+    bare, _ = source_repo(files(**{"docker/hooks/post_checkout": hook}))
+    keys = ("    env: {STAGE: production, FLAVOUR: plain, API_TOKEN: '${AUTOBUILD_IT_GREETING}'}\n"
+            "    secret_env: [API_TOKEN]\n")
+
+    build, log = run(app, write_rules, bare, unique_image("env"), hooks=True, keys=keys)
+
+    assert build["status"] == "success", build["error"]
+    assert "hook=post_checkout stage=production flavour=plain token=***" in log
+    assert "token-arrived" in log
+    client = app.test_client()
+    stored = [client.get(f"/api/builds/{build['id']}").get_data(as_text=True), log,
+              client.get("/repos/it/hooks").get_data(as_text=True)]
+    assert not any(secret in text for text in stored)

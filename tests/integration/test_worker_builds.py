@@ -71,10 +71,12 @@ def test_burst_of_pushes_builds_at_most_two_and_ends_with_the_last_commit(
     last = wait_for_build(client, ids[-1])
     assert last["status"] == "success", last["error"]
     builds = [client.get(f"/api/builds/{i}").get_json() for i in ids]
-    ran = [b for b in builds if b["started_at"] is not None]
-    assert len(ran) <= 2
+    # A build may start and then hand over to a newer commit that arrived meanwhile, so the
+    # bound is on images built: the first commit's and the last one's at most.
+    built = [b["commit"] for b in builds if b["status"] == "success"]
+    assert len(built) <= 2 and built[-1] == commits[-1]
     superseded = [b for b in builds if b["status"] == "superseded"]
-    assert len(superseded) >= 8
+    assert len(superseded) == len(builds) - len(built)
     assert all(b["superseded_by"] in ids for b in superseded)
     assert read_file_from_registry_image(docker_client, f"{image}:latest",
                                          "/src/marker.txt") == "commit-8"

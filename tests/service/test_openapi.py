@@ -26,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
 from core.status import BuildStatus
 from records.builds import BuildRecord
 from records.deliveries import DeliveryRecord
+from records.triggers import TriggerRecord
+from service.openapi_triggers import EXAMPLE_TOKEN
 from tests.conftest import API_TOKEN, make_repo, repo_yaml
 from tests.factories import make_plan
 
@@ -55,7 +57,7 @@ def test_every_api_route_is_documented(app: Flask, document: dict[str, Any]) -> 
     routes = {
         (openapi_path(rule.rule), method.lower())
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(("/api/", "/hooks/", "/badge/")) or rule.rule in OPS_PATHS
+        if rule.rule.startswith(("/api/", "/hooks/", "/badge/", "/u/")) or rule.rule in OPS_PATHS
         for method in rule.methods or ()
         if method not in ("HEAD", "OPTIONS")
     }
@@ -88,6 +90,8 @@ def test_build_and_delivery_schemas_list_every_field(document: dict[str, Any]) -
     assert set(schemas["Build"]["required"]) == set(build.to_dict())
     assert set(schemas["Delivery"]["properties"]) == {
         f.name for f in fields(DeliveryRecord)}
+    assert set(schemas["Trigger"]["properties"]) == set(schemas["Trigger"]["required"]) == {
+        f.name for f in fields(TriggerRecord)}
 
 
 # the fuzz run -------------------------------------------------------------------------------
@@ -97,7 +101,9 @@ def test_build_and_delivery_schemas_list_every_field(document: dict[str, Any]) -
 def fuzz_app(app_factory: Callable[..., Flask], tmp_path: Path) -> Flask:
     """An app whose repository is a real local bare repo, so Build now resolves refs offline."""
     bare, _ = make_repo(tmp_path / "source", {"Dockerfile": "FROM scratch\n"}, branch="master")
-    return app_factory("repositories:\n" + repo_yaml(clone_url=f"file://{bare}"))
+    rules = repo_yaml(clone_url=f"file://{bare}").replace(
+        "    rules:\n", f"    trigger_token: {EXAMPLE_TOKEN}\n    rules:\n")
+    return app_factory("repositories:\n" + rules)
 
 
 def test_fuzz_finds_no_server_error(fuzz_app: Flask) -> None:
@@ -111,7 +117,7 @@ def test_fuzz_finds_no_server_error(fuzz_app: Flask) -> None:
     checks = [not_a_server_error, status_code_conformance, content_type_conformance,
               response_schema_conformance]
     operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) >= 12
+    assert len(operations) >= 15
     for operation in operations:
         strategies = [operation.as_strategy(generation_mode=mode) for mode in GenerationMode]
         strategies += api.get_strategies_from_examples(operation)
@@ -124,6 +130,9 @@ def test_fuzz_finds_no_server_error(fuzz_app: Flask) -> None:
             case.call_and_validate(headers=token, checks=checks)
 
         run()
+    outcomes = {call.outcome.value for call in
+                fuzz_app.extensions["trigger_log"].list_calls(limit=200)}
+    assert {"queued", "unknown"} <= outcomes, outcomes  # the trigger URLs were really reached
 
 
 def test_real_answers_match_the_document(fuzz_app: Flask) -> None:

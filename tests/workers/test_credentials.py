@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from core.credentials import GitAuth, RegistryAuth, SecretRef
+from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 from core.plan import BuildPlan
 from tests.factories import make_plan
+from vcs.gitcmd import origin_of
 from workers.credentials import CredentialError, resolve_credentials
 
 ENVIRON = {"REG_PW": "registry-pass-1", "GIT_TOKEN": "git-token-22", "NPM": "npm-token-333"}
@@ -31,7 +32,7 @@ def test_every_reference_is_resolved_from_the_worker_environment(tmp_path: Path)
     secrets = resolve_credentials(plan_with_secrets(tmp_path), ENVIRON)
     assert secrets.auth_config == {"username": "bot", "password": "registry-pass-1"}
     assert secrets.build_args == {"NPM_TOKEN": "npm-token-333", "NPMRC": "file-secret-4444"}
-    assert secrets.git_env["GIT_CONFIG_KEY_0"] == "http.extraHeader"
+    assert secrets.git_env["GIT_CONFIG_KEY_0"] == "http.https://github.com/.extraHeader"
     header = secrets.git_env["GIT_CONFIG_VALUE_0"].rpartition(" ")[2]
     assert set(secrets.masked) == {"registry-pass-1", "git-token-22", header, "npm-token-333",
                                    "file-secret-4444", "plain-but-looks-secret"}
@@ -86,3 +87,42 @@ def test_plans_of_the_previous_release_still_load() -> None:
     plan = BuildPlan.from_dict(old)
     assert plan.secret_build_args == () and plan.build_args == (("NPM_TOKEN", "abc123"),)
     assert "abc123" in resolve_credentials(plan, {}).masked  # masked by its name
+
+
+def test_build_environment_and_pull_credentials_are_resolved_and_masked() -> None:
+    plan = make_plan(env=(("STAGE", "prod"), ("SENTRY_KEY", "plain-looking-secret")),
+                     secret_env=(("NPM_TOKEN", SecretRef(env="NPM")),),
+                     pull_auth=(PullAuth("127.0.0.1:5001", "puller", SecretRef(env="REG_PW")),))
+    secrets = resolve_credentials(plan, ENVIRON)
+    assert secrets.hook_env == {"STAGE": "prod", "SENTRY_KEY": "plain-looking-secret",
+                                "NPM_TOKEN": "npm-token-333"}
+    assert secrets.pull_auths == {"127.0.0.1:5001": ("puller", "registry-pass-1")}
+    assert set(secrets.masked) == {"npm-token-333", "plain-looking-secret", "registry-pass-1"}
+    assert "npm-token-333" not in repr(secrets) and "registry-pass-1" not in repr(secrets)
+
+
+@pytest.mark.parametrize(("plan", "named"), [
+    pytest.param(make_plan(secret_env=(("NPM_TOKEN", SecretRef(env="UNSET_NPM")),)),
+                 "secret_env NPM_TOKEN: environment variable UNSET_NPM is not set", id="env"),
+    pytest.param(make_plan(pull_auth=(PullAuth("docker.io", "me", SecretRef(env="NO_PW")),)),
+                 "pull_auth docker.io password: environment variable NO_PW is not set",
+                 id="pull-auth"),
+])
+def test_a_missing_build_secret_is_named(plan: BuildPlan, named: str) -> None:
+    with pytest.raises(CredentialError) as raised:
+        resolve_credentials(plan, ENVIRON)
+    assert raised.value.user_message == named
+
+
+@pytest.mark.parametrize(("url", "origin"), [
+    ("https://github.com/acme/app.git", "https://github.com/"),
+    ("http://127.0.0.1:8123/repo.git", "http://127.0.0.1:8123/"),
+    ("https://bot@git.example.com:8443/a/b.git", "https://git.example.com:8443/"),
+    ("https://[::1]:3000/x.git", "https://[::1]:3000/"),
+    ("ssh://git@github.com/acme/app.git", None),
+    ("git@github.com:acme/app.git", None),
+    ("file:///srv/git/app.git", None),
+])
+def test_the_token_header_is_scoped_to_the_clone_urls_origin(url: str, origin: str | None
+                                                             ) -> None:
+    assert origin_of(url) == origin

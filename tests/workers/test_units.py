@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +13,10 @@ from tests.factories import make_plan
 from tests.waiting import wait_until
 from workers.buildlog import BuildLog
 from workers.classic import NEEDS_BUILDKIT_HINT, read_build_stream
+from workers.hooks import HookError, Hooks, hook_environment
 from workers.labels import oci_labels
 from workers.manifests import split_reference
+from workers.publish import TRANSIENT
 
 
 def read(stream: list[dict[str, Any]]) -> str:
@@ -121,3 +124,41 @@ def test_a_dockerfile_the_classic_builder_cannot_read_says_to_use_buildkit() -> 
         f"Step 2/2 : RUN --mount=type=cache,target=/c echo hi: {message} "
         f"({NEEDS_BUILDKIT_HINT})")
     assert NEEDS_BUILDKIT_HINT == "this Dockerfile needs BuildKit: set builder: buildkit"
+@pytest.mark.parametrize(("message", "transient"), [
+    ("received unexpected HTTP status: 503 Service Unavailable", True),
+    ("dial tcp 127.0.0.1:5999: connect: connection refused", True),
+    ("unauthorized: authentication required", False),
+    ("denied: requested access to the resource is denied", False),
+])
+def test_which_push_failures_are_retried(message: str, transient: bool) -> None:
+    assert bool(TRANSIENT.search(message)) is transient
+
+
+def test_hooks_get_the_build_env_under_docker_hubs_variables(tmp_path: Path) -> None:
+    """`env` reaches every hook, the test hooks run in Docker Hub's order, and Autobuild's own
+    variables cannot be replaced."""
+    folder = tmp_path / "hooks"
+    folder.mkdir()
+    for name in ("pre_test", "test", "post_test"):
+        (folder / name).write_text(f"#!/bin/sh\necho \"{name} $STAGE $SOURCE_BRANCH\"\n")
+    lines: list[str] = []
+    hooks = Hooks(folder, env=hook_environment(source_ref="main", commit="c" * 40, message="m",
+                                               image="reg/app", tag="latest",
+                                               dockerfile="Dockerfile"),
+                  log=lines.append, timeout=30)
+    hooks.add_env({"STAGE": "prod", "SOURCE_BRANCH": "forged"})
+    hooks.run_tests()
+    assert [line for line in lines if not line.startswith("Executing")] == [
+        "pre_test prod main\n", "test prod main\n", "post_test prod main\n"]
+
+
+def test_a_failing_test_hook_fails_naming_it(tmp_path: Path) -> None:
+    folder = tmp_path / "hooks"
+    folder.mkdir()
+    (folder / "test").write_text("#!/bin/sh\nexit 3\n")
+    (folder / "post_test").write_text("#!/bin/sh\necho never\n")
+    lines: list[str] = []
+    with pytest.raises(HookError) as raised:
+        Hooks(folder, env={"PATH": "/usr/bin:/bin"}, log=lines.append, timeout=30).run_tests()
+    assert raised.value.user_message == "the test hook failed with exit code 3"
+    assert "never\n" not in lines
