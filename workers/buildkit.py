@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import ImageBuildError
+from workers import process_groups
 from workers.build_spec import BuildSpec, BuildStopped, BuiltImage, Log, SecretSource
 from workers.buildkit_log import ProgressParser
 from workers.docker_cli import DOCKER_CLI, cli_environment, start, stream
@@ -203,8 +204,9 @@ class BuildKitBuilder:
             process = self._process
         if process is None or process.poll() is not None:
             return True
-        _signal_group(process, signal.SIGTERM)
-        timer = threading.Timer(self.stop_grace, _signal_group, (process, signal.SIGKILL))
+        process_groups.signal_group(process, signal.SIGTERM)
+        timer = threading.Timer(self.stop_grace, process_groups.signal_group,
+                                (process, signal.SIGKILL))
         timer.daemon = True
         timer.start()
         return True
@@ -228,9 +230,6 @@ class BuildKitBuilder:
         finally:
             with self._lock:
                 self._process = None
-            if process.poll() is None:  # the log failed: do not leave the build running
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
         if self._stopped:
             raise BuildStopped("the build was stopped")
         where = f"{platform}: " if platform else ""
@@ -240,11 +239,3 @@ class BuildKitBuilder:
             return iidfile.read_text().strip()
         except OSError:
             raise ImageBuildError(f"{where}the build ended without an image id") from None
-
-
-def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signum)
-        except ProcessLookupError:
-            pass

@@ -2,36 +2,30 @@
 
 Debian's /usr/bin/docker drives the engine's built-in BuildKit without buildx (a newer client
 first on PATH fails with DOCKER_BUILDKIT=1), and has `docker manifest`. Every call is an argument
-list, in its own process group (so stopping a build ends the whole group), killed with the
-process that started it (PR_SET_PDEATHSIG: a work-horse killed outright takes its CLI along, and
-the engine then cancels the build), with a minimal environment. PR_SET_PDEATHSIG fires when the
-*thread* that started the CLI ends: start CLIs from the thread that waits for them (run/stream do).
+list, in its own process group (workers/process_groups.py: stopping a build ends the whole group,
+and a work-horse killed outright takes its CLI along, so the engine cancels the build), with a
+minimal environment. Start CLIs from the thread that waits for them (run/stream do).
 """
 
 from __future__ import annotations
 
 import base64
-import ctypes
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from workers import process_groups
+
 DOCKER_CLI = "/usr/bin/docker"
 DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"
 _KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "DOCKER_HOST", "DOCKER_CONFIG",
          "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "SSL_CERT_FILE", "SSL_CERT_DIR",
          "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
-_PR_SET_PDEATHSIG = 1
-try:
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6", use_errno=True)
-except OSError:  # not glibc: the process group is still ours to end
-    _LIBC = None
 
 
 def cli_environment(environ: Mapping[str, str], *, docker_host: str | None = None,
@@ -48,30 +42,23 @@ def cli_environment(environ: Mapping[str, str], *, docker_host: str | None = Non
     return env
 
 
-def _dies_with(parent: int) -> Callable[[], None]:
-    def in_child() -> None:
-        if _LIBC is not None:
-            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-    return in_child
-
-
 def start(args: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None
           ) -> subprocess.Popen[bytes]:
-    """Start the CLI in its own session, output (stdout and stderr) on one pipe."""
-    return subprocess.Popen(list(args), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=_dies_with(os.getpid()))
+    """Start the CLI in a process group of its own, output (stdout and stderr) on one pipe."""
+    return process_groups.start(args, env=env, cwd=cwd)
 
 
 def stream(process: subprocess.Popen[bytes], on_line: Callable[[str], None]) -> int:
     """Hand every output line to `on_line` as it is printed; the exit code at the end."""
     assert process.stdout is not None
-    with process.stdout:
-        for raw in process.stdout:
-            on_line(raw.decode("utf-8", "replace"))
-    return process.wait()
+    try:
+        with process.stdout:
+            for raw in process.stdout:
+                on_line(raw.decode("utf-8", "replace"))
+    except BaseException:
+        process_groups.stop(process)  # the log failed: do not leave the CLI running
+        raise
+    return process_groups.finish(process)
 
 
 def run(args: Sequence[str], *, env: Mapping[str, str], log: Callable[[str], None]

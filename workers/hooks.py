@@ -1,43 +1,33 @@
 """Docker Hub build hooks: hooks/<phase> scripts beside the Dockerfile (process I/O).
 
 They run arbitrary code on the worker, so only for repositories that set `hooks: true`, each
-in its own process group, with a timeout, output into the build log, and killed with the
-work-horse if it dies (PR_SET_PDEATHSIG).
+in its own process group (workers/process_groups.py), with a timeout, output into the build log;
+what a hook leaves running is killed when it exits, and all of it when the build is stopped.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
-import subprocess
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from core.errors import BuildError
 from core.rules_values import HOOK_VARIABLES
+from workers import process_groups
 
 ORDER = ("post_checkout", "pre_build", "build", "post_build", "pre_test", "test", "post_test",
          "pre_push", "push", "post_push")
 TEST_HOOKS = ("pre_test", "test", "post_test")
 """Docker Hub's test phase, between post_build and pre_push: a failing hook fails the build,
 so nothing is pushed."""
-_PR_SET_PDEATHSIG = 1
 
 
 class HookError(BuildError):
     """A hook exited non-zero or ran out of time."""
 
     phase = "running hooks"
-
-
-def _die_with_parent() -> None:
-    os.setpgrp()
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 class Hooks:
@@ -63,19 +53,22 @@ class Hooks:
         path = self.folder / name
         path.chmod(path.stat().st_mode | 0o111)
         self.log(f"Executing {name} hook...\n")
-        process = subprocess.Popen([str(path)], cwd=self.workdir, env=self.env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-        timer = threading.Timer(self.timeout, os.killpg, (process.pid, signal.SIGKILL))
+        process = process_groups.start([str(path)], env=self.env, cwd=self.workdir)
+        timer = threading.Timer(self.timeout, process_groups.signal_group,
+                                (process, signal.SIGKILL))
         timer.start()
         try:
             assert process.stdout is not None
-            for line in iter(process.stdout.readline, b""):
-                self.log(line.decode("utf-8", "replace"))
-            code = process.wait()
-        finally:
-            timed_out = not timer.is_alive()
+            with process.stdout:
+                for line in iter(process.stdout.readline, b""):
+                    self.log(line.decode("utf-8", "replace"))
+        except BaseException:
             timer.cancel()
+            process_groups.stop(process)
+            raise
+        timed_out = not timer.is_alive()
+        timer.cancel()
+        code = process_groups.finish(process)  # background jobs of the hook end with it
         if timed_out and code != 0:
             raise HookError(f"the {name} hook did not finish within {self.timeout} s")
         if code != 0:

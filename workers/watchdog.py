@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from collections.abc import Callable
 from core.status import BuildStatus
 from records.builds import BuildStore
 from records.coordination import heartbeat
+from workers.process_groups import end_this_build
 
 logger = logging.getLogger(__name__)
 WORKER_LOST = "worker lost: the process running this build died before it finished"
@@ -20,8 +20,9 @@ HEARTBEAT_INTERVAL = 1.0
 
 
 def kill_this_process() -> None:
-    """End the work-horse at once; the engine cancels a build whose client connection drops."""
-    os.kill(os.getpid(), signal.SIGKILL)
+    """End the work-horse at once, with every process the build started (hooks, git, CLIs);
+    the engine cancels a build whose client connection drops."""
+    end_this_build()
 
 
 class Watchdog:

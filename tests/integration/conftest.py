@@ -5,6 +5,7 @@ scripts/test starts the stack (scripts/stack.sh); a missing piece fails the test
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -23,8 +24,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
+from core.signatures import sign_github
 from service import create_app
 from tests.conftest import API_TOKEN, SECRET, make_repo
+from tests.core.fixtures import FIXTURES_DIR
 from tests.waiting import wait_until
 
 REGISTRY = "127.0.0.1:5000"
@@ -311,6 +314,21 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def push_delivery(client: object, name: str, ref: str, before: str, after: str,
+                  delivery: str) -> dict[str, object]:
+    """POST a signed GitHub push of `before`..`after` on `ref` for `name`; its 202 answer."""
+    payload = json.loads((FIXTURES_DIR / "github/push-branch.json").read_bytes())
+    payload["repository"]["full_name"] = name
+    payload.update(ref=ref, before=before, after=after)
+    payload["head_commit"]["id"] = after
+    body = json.dumps(payload).encode()
+    response = client.post("/hooks/github", data=body, headers={  # type: ignore[attr-defined]
+        "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "Content-Type":
+        "application/json", "X-Hub-Signature-256": sign_github(body, SECRET)})
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
 
 
 from tests.integration.registries import private_registry  # noqa: E402, F401 - the fixture

@@ -20,6 +20,7 @@ from tests.integration.buildkit_support import forget_step_cache, step_number
 from tests.integration.conftest import (
     RulesWriter,
     main_rule,
+    push_delivery,
     read_file_from_registry_image,
     rules_for,
     unique_image,
@@ -28,20 +29,6 @@ from tests.integration.conftest import (
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
-
-
-def push_delivery(client: object, name: str, ref: str, before: str, after: str,
-                  delivery: str) -> dict[str, object]:
-    payload = json.loads((FIXTURES_DIR / "github/push-branch.json").read_bytes())
-    payload["repository"]["full_name"] = name
-    payload.update(ref=ref, before=before, after=after)
-    payload["head_commit"]["id"] = after
-    body = json.dumps(payload).encode()
-    response = client.post("/hooks/github", data=body, headers={  # type: ignore[attr-defined]
-        "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "Content-Type":
-        "application/json", "X-Hub-Signature-256": sign_github(body, SECRET)})
-    assert response.status_code == 202, response.get_json()
-    return response.get_json()  # type: ignore[no-any-return]
 
 
 def test_burst_of_pushes_builds_at_most_two_and_ends_with_the_last_commit(

@@ -1,0 +1,134 @@
+"""Worker faults on the real stack: a stopped build leaves no process behind, and a worker
+asked to stop finishes its build first."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import API_TOKEN
+from tests.integration.buildkit_support import is_running, parent_pid, processes_with
+from tests.integration.conftest import (
+    RulesWriter,
+    main_rule,
+    push_delivery,
+    rules_for,
+    unique_image,
+    wait_for_build,
+    wait_for_log,
+)
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def unique_seconds() -> str:
+    return str(40000 + uuid.uuid4().int % 9999)
+
+
+@pytest.fixture
+def stalling_server() -> Iterator[int]:
+    """A port that accepts HTTP connections and never answers (a git server that hangs)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    closed = threading.Event()
+
+    def accept() -> None:
+        while not closed.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            held.append(connection)
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    closed.set()
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+def test_cancel_during_a_hook_ends_the_hook_and_what_it_started(
+    live_app: tuple[Flask, RulesWriter], source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    app, write_rules = live_app
+    seconds = unique_seconds()
+    hook = f"#!/bin/sh\necho hook-sleeping\nsleep {seconds} &\nsleep {seconds}\n"
+    bare, _ = source_repo({"Dockerfile": "FROM local/busybox:latest\n",
+                           "hooks/post_checkout": hook})
+    text = rules_for("it/hook-cancel", f"file://{bare}", unique_image("hookcancel"))
+    write_rules(text.replace("    rules:\n", "    hooks: true\n    rules:\n"))
+    client = app.test_client()
+    queued = client.post("/api/builds", json={"repository": "it/hook-cancel", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+    wait_for_log(client, queued["id"], "hook-sleeping")
+    sleepers = wait_until(lambda: [p for p in processes_with("sleep\0", seconds)
+                                   if is_running(p)], 10, "the hook's two sleeps")
+    wait_until(lambda: len(processes_with("sleep\0", seconds)) == 2, 10, "both sleeps")
+
+    assert client.post(f"/api/builds/{queued['id']}/cancel", headers=AUTH).status_code == 202
+
+    build = wait_for_build(client, queued["id"], deadline=30)
+    assert build["status"] == "cancelled"
+    wait_until(lambda: not [p for p in processes_with("sleep\0", seconds) if is_running(p)],
+               10, "the hook's processes ending", describe=lambda: str(sleepers))
+
+
+def test_timeout_during_a_git_fetch_ends_git_and_its_helpers(
+    live_app: tuple[Flask, RulesWriter], stalling_server: int,
+) -> None:
+    app, write_rules = live_app
+    url = f"http://127.0.0.1:{stalling_server}/stalled-{uuid.uuid4().hex[:8]}.git"
+    text = rules_for("it/git-stall", url, unique_image("gitstall"), main_rule(timeout="4"))
+    write_rules(text.replace("    rules:\n", "    insecure_clone_url: true\n    rules:\n"))
+    client = app.test_client()
+    answer = push_delivery(client, "it/git-stall", "refs/heads/main", "0" * 40, "a" * 40,
+                           f"stall-{uuid.uuid4()}")
+    build_id = answer["builds"][0]["id"]  # type: ignore[index]
+    helpers = wait_until(lambda: processes_with("remote-http", url), 20, "git's HTTP helper")
+    fetches = {parent_pid(pid) for pid in helpers}
+
+    build = wait_for_build(client, build_id, deadline=30)
+
+    assert build["status"] == "timed_out"
+    assert "timeout of 4 s" in build["error"]
+    wait_until(lambda: not [p for p in [*helpers, *fetches] if is_running(p)], 10,
+               "git and its helper ending", describe=lambda: str([*helpers, *fetches]))
+
+
+def test_sigterm_lets_the_running_build_finish_and_takes_no_new_one(
+    isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]],
+    source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    client, write_rules, lonely = isolated_stack(3)
+    nonce = uuid.uuid4().hex
+    slow, _ = source_repo({"Dockerfile": "FROM local/busybox:latest\n"
+                                         f"RUN echo sleeping-{nonce} && sleep 3\n"})
+    other, _ = source_repo()
+    write_rules("repositories:\n"
+                + rules_for("it/term-running", f"file://{slow}", unique_image("term"))
+                .removeprefix("repositories:\n")
+                + rules_for("it/term-queued", f"file://{other}", unique_image("term2"))
+                .removeprefix("repositories:\n"))
+    running, waiting = (client.post("/api/builds", json={"repository": name, "ref": "main"},
+                                    headers=AUTH).get_json()["builds"][0]
+                        for name in ("it/term-running", "it/term-queued"))
+    wait_for_log(client, running["id"], f"sleeping-{nonce}\n")  # its output, not its line
+
+    lonely.send_signal(signal.SIGTERM)
+
+    assert wait_for_build(client, running["id"], deadline=60)["status"] == "success"
+    assert lonely.wait(timeout=30) == 0
+    left = client.get(f"/api/builds/{waiting['id']}").get_json()
+    assert (left["status"], left["started_at"]) == ("queued", None)
