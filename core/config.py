@@ -28,6 +28,7 @@ class Settings:
     max_body_bytes: int = defaults.MAX_BODY_BYTES
     log_cap_bytes: int = defaults.LOG_CAP_BYTES
     git_timeout: int = defaults.GIT_TIMEOUT
+    engine_timeout: int = defaults.ENGINE_TIMEOUT
     ls_remote_timeout: int = defaults.LS_REMOTE_TIMEOUT
     read_access: str = "public"
     prune_images: bool = False
@@ -128,6 +129,7 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         max_body_bytes=_int(environ, "AUTOBUILD_MAX_BODY_BYTES", defaults.MAX_BODY_BYTES),
         log_cap_bytes=_int(environ, "AUTOBUILD_LOG_CAP_BYTES", defaults.LOG_CAP_BYTES),
         git_timeout=_int(environ, "AUTOBUILD_GIT_TIMEOUT", defaults.GIT_TIMEOUT),
+        engine_timeout=_int(environ, "AUTOBUILD_ENGINE_TIMEOUT", defaults.ENGINE_TIMEOUT),
         ls_remote_timeout=_int(environ, "AUTOBUILD_LS_REMOTE_TIMEOUT",
                                defaults.LS_REMOTE_TIMEOUT),
         read_access=read_access,

@@ -46,6 +46,8 @@ LOG_CAP_BYTES = 64 * 1024 * 1024
 """Where a build log stops, with a truncation marker (Docker Hub's builder cut at 64 MiB)."""
 
 GIT_TIMEOUT = 600
+ENGINE_TIMEOUT = 300
+"""Seconds docker-py waits for the engine to say anything (a push or classic build included)."""
 LS_REMOTE_TIMEOUT = 30
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

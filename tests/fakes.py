@@ -265,6 +265,7 @@ class FakeTools(WorkerTools):
         self.builder_fake = FakeBuilder(self.events, **options.pop("builder", {}))
         self.images_fake = FakeImages(self.events, **options.pop("images", {}))
         self.builders: list[str] = []
+        self.engine_down: str | None = options.pop("engine_down", None)
         assert not options, f"unknown options {options}"
 
     def checkout(self, *, log: Log, git_env: Mapping[str, str]) -> SourceCheckout:
@@ -280,3 +281,7 @@ class FakeTools(WorkerTools):
     def images(self, *, log: Log) -> ImageStore:
         """The fake image store."""
         return self.images_fake
+
+    def engine_problem(self) -> str | None:
+        """What `engine_down` says is wrong with the engine (None: it answers)."""
+        return self.engine_down

@@ -17,6 +17,7 @@ import docker.errors
 from core.credentials import registry_name
 from core.dockerfile import base_images
 from core.errors import ImageBuildError
+from workers.engine_errors import CONNECTION_ERRORS
 from workers.manifests import registry_host, split_reference
 
 Log = Callable[[str], None]
@@ -31,7 +32,8 @@ def split_image(reference: str) -> tuple[str, str]:
 
 
 def pull_base_images(api: Any, *, dockerfile: Path, build_args: Mapping[str, str], pull: bool,
-                     pull_auths: Mapping[str, tuple[str, str]], log: Log) -> bool:
+                     pull_auths: Mapping[str, tuple[str, str]], log: Log,
+                     failure: Callable[[BaseException], str]) -> bool:
     """Pull the Dockerfile's base images that `pull_auths` has credentials for (and, when
     `pull` asks for fresh bases, the others too); returns the `pull` to give the engine."""
     if not pull_auths:
@@ -43,11 +45,12 @@ def pull_base_images(api: Any, *, dockerfile: Path, build_args: Mapping[str, str
     for base, host in hosts.items():
         login = pull_auths.get(host)
         if login is not None or pull:
-            _pull(api, base, host, login, log)
+            _pull(api, base, host, login, log, failure)
     return False  # every base the engine needs is there, pulled with the right credentials
 
 
-def _pull(api: Any, base: str, host: str, login: tuple[str, str] | None, log: Log) -> None:
+def _pull(api: Any, base: str, host: str, login: tuple[str, str] | None, log: Log,
+          failure: Callable[[BaseException], str]) -> None:
     """Pull one base image, with `login` (username, password) when given."""
     repository, tag = split_image(base)
     auth = {"username": login[0], "password": login[1]} if login else None
@@ -58,7 +61,6 @@ def _pull(api: Any, base: str, host: str, login: tuple[str, str] | None, log: Lo
             if "error" in chunk or "errorDetail" in chunk:
                 detail = chunk.get("errorDetail") or {}
                 raise docker.errors.APIError(str(detail.get("message") or chunk.get("error")))
-    except docker.errors.APIError as exc:
-        message = getattr(exc, "explanation", None) or exc
+    except (docker.errors.APIError, *CONNECTION_ERRORS) as exc:
         raise ImageBuildError(f"could not pull base image {base} with {whose}: "
-                              f"{message}") from None
+                              f"{failure(exc)}") from None

@@ -18,6 +18,7 @@ import docker.errors
 
 from core.errors import ImageBuildError
 from workers.build_spec import BuildSpec, BuiltImage, Log
+from workers.engine_errors import CONNECTION_ERRORS, describe_connection_error
 from workers.images import error_message, status_line
 
 _STEP = re.compile(r"^Step \d+/\d+ : .*")
@@ -35,8 +36,9 @@ def network_mode(network: str) -> str | None:
 class ClassicBuilder:
     """Builds BuildSpecs with the engine's classic builder, through one docker-py client."""
 
-    def __init__(self, client: docker.APIClient) -> None:
+    def __init__(self, client: docker.APIClient, *, engine: str = "DOCKER_HOST") -> None:
         self.api = client
+        self.engine = engine
 
     def build(self, spec: BuildSpec, *, log: Log) -> BuiltImage:
         """Build `spec` and tag the image `spec.tag`."""
@@ -54,6 +56,10 @@ class ClassicBuilder:
         except docker.errors.APIError as exc:
             message = f"the Docker engine refused the build: {exc.explanation or exc}"
             raise ImageBuildError(message) from None
+        except CONNECTION_ERRORS as exc:
+            raise ImageBuildError(describe_connection_error(
+                exc, engine=self.engine, timeout=int(getattr(self.api, "timeout", 0) or 0))
+            ) from None
 
     def stop(self) -> bool:
         """A classic build cannot be stopped from here: the caller ends the process."""

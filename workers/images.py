@@ -18,6 +18,7 @@ import docker.errors
 from core.errors import ImageBuildError, PushError
 from workers.base_images import pull_base_images
 from workers.build_spec import Log
+from workers.engine_errors import CONNECTION_ERRORS, describe_connection_error
 from workers.manifests import push_platform_list, split_reference
 
 _DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
@@ -47,9 +48,9 @@ class DockerImages:
                                        auth_config=dict(auth_config) if auth_config else None):
                 if "error" in chunk or "errorDetail" in chunk:
                     raise docker.errors.APIError(error_message(chunk))
-        except docker.errors.APIError as exc:
+        except (docker.errors.APIError, *CONNECTION_ERRORS) as exc:
             self.log(f"No previous image {reference} to use as layer cache "
-                     f"({getattr(exc, 'explanation', None) or exc})\n")
+                     f"({self.failure(exc)})\n")
             return False
         self.log(f"Pulled the previous image {reference} to use as layer cache\n")
         return True
@@ -58,7 +59,8 @@ class DockerImages:
                    pull_auths: Mapping[str, tuple[str, str]]) -> bool:
         """Pull the Dockerfile's private bases with the repository's pull_auth."""
         return pull_base_images(self.api, dockerfile=dockerfile, pull=pull,
-                                build_args=build_args, pull_auths=pull_auths, log=self.log)
+                                build_args=build_args, pull_auths=pull_auths, log=self.log,
+                                failure=self.failure)
 
     def fetch_by_digest(self, repository: str, digest: str, *,
                         auth_config: Mapping[str, str] | None = None) -> str:
@@ -75,9 +77,9 @@ class DockerImages:
                 if "error" in chunk or "errorDetail" in chunk:
                     raise docker.errors.APIError(error_message(chunk))
             return str(self.api.inspect_image(reference)["Id"])
-        except docker.errors.APIError as exc:
-            message = getattr(exc, "explanation", None) or exc
-            raise PushError(f"could not fetch {reference} to push it again: {message}") from None
+        except (docker.errors.APIError, *CONNECTION_ERRORS) as exc:
+            raise PushError(f"could not fetch {reference} to push it again: "
+                            f"{self.failure(exc)}") from None
 
     def image_id(self, reference: str) -> str:
         """The id of a local image a build hook made; ImageBuildError when it is missing."""
@@ -133,8 +135,8 @@ class DockerImages:
                 aux = chunk.get("aux")
                 if isinstance(aux, dict) and isinstance(aux.get("Digest"), str):
                     digest = aux["Digest"]
-        except docker.errors.APIError as exc:
-            raise PushError(f"pushing {reference} failed: {exc.explanation or exc}") from None
+        except (docker.errors.APIError, *CONNECTION_ERRORS) as exc:
+            raise PushError(f"pushing {reference} failed: {self.failure(exc)}") from None
         if digest is None:
             digest = self._repo_digest(reference)
         if digest is None:
@@ -148,6 +150,13 @@ class DockerImages:
         return push_platform_list(platform_images, tags, docker_config=docker_config,
                                   log=self.log, docker_host=self.docker_host,
                                   environ=self.environ)
+
+    def failure(self, exc: BaseException) -> str:
+        """What an APIError or a broken connection to the engine says, for people."""
+        if isinstance(exc, docker.errors.APIError):
+            return str(exc.explanation or exc)
+        return describe_connection_error(exc, engine=self.docker_host or "DOCKER_HOST",
+                                         timeout=int(getattr(self.api, "timeout", 0) or 0))
 
     def _repo_digest(self, reference: str) -> str | None:
         repository, _ = split_reference(reference)

@@ -48,7 +48,7 @@ def run_build(build_id: str) -> str:
     """Entry point RQ calls (by dotted path) for one queued build; returns its final status."""
     settings = _settings()
     store = _store(settings)
-    client = docker.APIClient(base_url=settings.docker_host, timeout=300,
+    client = docker.APIClient(base_url=settings.docker_host, timeout=settings.engine_timeout,
                               version=engine_api_version(settings.docker_host))
     try:
         return execute_build(build_id, store=store, settings=settings, docker_api=client,

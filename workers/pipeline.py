@@ -10,7 +10,6 @@ or classic, as the plan says) and the engine's images and registry, all made by 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -41,25 +40,10 @@ from workers.retag import image_to_reuse, note_takeovers, pull_reused_image
 from workers.stopping import BuildStopper
 from workers.tools import EngineTools
 from workers.watchdog import Watchdog, kill_this_process
+from workers.workspace import resolve_build_paths, sweep_workspaces
 
 logger = logging.getLogger(__name__)
 WAIT_POLL = 1.0
-
-
-def resolve_build_paths(checkout: Path, context: str, dockerfile: str) -> tuple[Path, str]:
-    """(context folder, Dockerfile path relative to it), refusing anything outside the checkout."""
-    root = checkout.resolve()
-    for what, given in (("context", context), ("dockerfile", dockerfile)):
-        path = (root / given).resolve()
-        if path != root and root not in path.parents:
-            raise ImageBuildError(f"{what} {given!r} resolves outside the repository checkout "
-                                  "(through '..' or a symbolic link); refusing to build")
-    context_dir, dockerfile_path = (root / context).resolve(), (root / dockerfile).resolve()
-    if not context_dir.is_dir():
-        raise ImageBuildError(f"context {context!r} is not a folder in the repository")
-    if not dockerfile_path.is_file():
-        raise ImageBuildError(f"Dockerfile not found at {dockerfile!r}")
-    return context_dir, os.path.relpath(dockerfile_path, context_dir)
 
 
 def wait_for_turn(store: BuildStore, build: BuildRecord, *, poll: float = WAIT_POLL) -> bool:
@@ -76,14 +60,6 @@ def wait_for_turn(store: BuildStore, build: BuildRecord, *, poll: float = WAIT_P
                              "to finish (pushes of one tag are built in order)\n")
             announced = True
         time.sleep(poll)
-
-
-def sweep_workspaces(store: BuildStore, workspace: Path) -> None:
-    """Remove checkouts left behind by builds that ended without cleaning up (killed)."""
-    for entry in workspace.iterdir() if workspace.is_dir() else []:
-        build = store.get_build(entry.name.split("-", 1)[0])
-        if build is None or build.status.is_terminal():
-            shutil.rmtree(entry, ignore_errors=True)
 
 
 def execute_build(build_id: str, *, store: BuildStore, settings: Settings, docker_api: Any,
@@ -142,13 +118,14 @@ def _run_turn(build: BuildRecord, *, store: BuildStore, settings: Settings,
         log("\nBuild stopped.\n")
         outcome = Outcome(BuildStatus.FAILED, "the build was stopped")
     except BuildError as exc:
-        log(f"\nBuild failed while {exc.phase}: {exc.user_message}\n")
-        outcome = Outcome(BuildStatus.FAILED, log.mask(exc.user_message))
+        error = _blame_engine(tools, exc.user_message)
+        log(f"\nBuild failed while {exc.phase}: {error}\n")
+        outcome = Outcome(BuildStatus.FAILED, log.mask(error))
     except Exception as exc:
         logger.exception("build %s crashed", build_id)
-        error = f"internal error: {type(exc).__name__}: {log.mask(str(exc))}"
+        error = _blame_engine(tools, f"internal error: {type(exc).__name__}: {exc}")
         log(f"\n{error}\n")
-        outcome = Outcome(BuildStatus.FAILED, error)
+        outcome = Outcome(BuildStatus.FAILED, log.mask(error))
     finally:
         watchdog.close()
         stopper.close()
@@ -158,6 +135,12 @@ def _run_turn(build: BuildRecord, *, store: BuildStore, settings: Settings,
     finally:  # after the end is recorded: nobody waits for this (a killed build's next sweep)
         shutil.rmtree(workdir, ignore_errors=True)
     return None
+
+
+def _blame_engine(tools: WorkerTools, error: str) -> str:
+    """`error`, led by what is wrong with the Docker engine when it stopped answering."""
+    problem = tools.engine_problem()
+    return error if problem is None else f"{problem} (during the build: {error})"
 
 
 def _record(store: BuildStore, build_id: str, outcome: Outcome) -> BuildStatus:

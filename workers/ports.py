@@ -113,3 +113,7 @@ class WorkerTools(Protocol):
     def images(self, *, log: Log) -> ImageStore:
         """The engine and registry operations, logging into `log`."""
         ...
+
+    def engine_problem(self) -> str | None:
+        """None when the Docker engine answers; else what is wrong with it, naming it."""
+        ...

@@ -15,7 +15,8 @@ from workers.ports import ImageStore, PlatformDigests
 
 PUSH_RETRY_DELAYS = (1.0, 3.0, 9.0)
 TRANSIENT = re.compile(r"\b5\d\d\b|connection refused|connection reset|timed? ?out|EOF|"
-                       r"unavailable|no such host|i/o timeout", re.IGNORECASE)
+                       r"unavailable|no such host|i/o timeout|connection to the Docker engine",
+                       re.IGNORECASE)
 T = TypeVar("T")
 
 

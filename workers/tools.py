@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import docker
+import docker.errors
 
 from core.build_options import BUILDKIT, CLASSIC
 from core.config import Settings
@@ -13,6 +14,7 @@ from workers.build_spec import ImageBuilder, Log
 from workers.buildkit import BuildKitBuilder
 from workers.checkout import MirrorCheckout
 from workers.classic import ClassicBuilder
+from workers.engine_errors import CONNECTION_ERRORS, describe_connection_error
 from workers.images import DockerImages
 
 
@@ -35,10 +37,22 @@ class EngineTools:
         if name == BUILDKIT:
             return BuildKitBuilder(docker_host=self.settings.docker_host, environ=self.environ)
         if name == CLASSIC:
-            return ClassicBuilder(self.client)
+            return ClassicBuilder(self.client, engine=self.settings.docker_host)
         raise ValueError(f"unknown builder {name!r}")
 
     def images(self, *, log: Log) -> DockerImages:
         """docker-py for images, the CLI for manifest lists, on this worker's engine."""
         return DockerImages(self.client, log=log, docker_host=self.settings.docker_host,
                             environ=self.environ)
+
+    def engine_problem(self) -> str | None:
+        """None when the engine answers a ping; else why not, naming the engine."""
+        engine = self.settings.docker_host
+        try:
+            self.client.ping()
+        except docker.errors.APIError as exc:
+            return f"the Docker engine at {engine} answers with errors: {exc}"
+        except CONNECTION_ERRORS as exc:
+            return describe_connection_error(exc, engine=engine,
+                                             timeout=self.settings.engine_timeout)
+        return None

@@ -3,6 +3,7 @@ asked to stop finishes its build first."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from core.defaults import DOCKER_HOST
 from tests.conftest import API_TOKEN
 from tests.integration.buildkit_support import is_running, parent_pid, processes_with
 from tests.integration.conftest import (
@@ -132,3 +134,25 @@ def test_sigterm_lets_the_running_build_finish_and_takes_no_new_one(
     assert lonely.wait(timeout=30) == 0
     left = client.get(f"/api/builds/{waiting['id']}").get_json()
     assert (left["status"], left["started_at"]) == ("queued", None)
+
+
+def test_a_registry_that_hangs_during_the_push_is_retried_then_fails_clearly(
+    isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]],
+    source_repo: Callable[..., tuple[Path, str]], stalling_server: int,
+) -> None:
+    client, write_rules, _ = isolated_stack(4, AUTOBUILD_ENGINE_TIMEOUT="3")
+    bare, _ = source_repo()
+    image = f"127.0.0.1:{stalling_server}/team/hanging"
+    write_rules(rules_for("it/hanging", f"file://{bare}", image, main_rule(cache="false")))
+    queued = client.post("/api/builds", json={"repository": "it/hanging", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+
+    build = wait_for_build(client, queued["id"], deadline=90)
+
+    assert build["status"] == "failed"
+    engine = os.environ.get("DOCKER_HOST") or DOCKER_HOST
+    assert build["error"] == (f"pushing {image}:latest failed: the Docker engine at {engine} "
+                              "sent nothing for 3 s (read timed out; AUTOBUILD_ENGINE_TIMEOUT)")
+    log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
+    assert log.count("retrying in") == 3
+    assert "internal error" not in log

@@ -361,3 +361,20 @@ def test_a_timeout_stops_the_build_and_ends_timed_out(run: Run) -> None:
     assert done is not None
     assert done.error == "build timed out: it ran longer than its timeout of 1 s"
     assert "Build timed out after 1 s" in run.log(done) and "Build stopped." in run.log(done)
+
+
+def test_a_failure_while_the_engine_is_down_names_the_engine(run: Run) -> None:
+    down = ("the connection to the Docker engine at unix:///var/run/docker.sock failed: "
+            "Connection refused")
+    tools = FakeTools(builder={"error": "error reading from server: EOF"}, engine_down=down)
+
+    build = run(tools)
+
+    assert build.status is BuildStatus.FAILED
+    assert build.error == f"{down} (during the build: error reading from server: EOF)"
+    assert f"Build failed while building: {build.error}" in run.log(build)
+
+
+def test_a_failure_with_the_engine_up_keeps_its_own_message(run: Run) -> None:
+    build = run(FakeTools(builder={"error": "[1/1] RUN false: exit code: 1"}))
+    assert build.error == "[1/1] RUN false: exit code: 1"
