@@ -21,5 +21,19 @@ def describe_connection_error(exc: BaseException, *, engine: str, timeout: int) 
     if isinstance(exc, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError)):
         return (f"the Docker engine at {engine} sent nothing for {timeout} s (read timed out; "
                 "AUTOBUILD_ENGINE_TIMEOUT)")
-    reason = str(exc).strip() or type(exc).__name__
-    return f"the connection to the Docker engine at {engine} failed: {reason}"
+    return f"the connection to the Docker engine at {engine} failed: {_reason(exc)}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The operating system's words when an OSError lies underneath (requests wraps it twice:
+    'Connection aborted.', FileNotFoundError(2, ...)), else the exception's own message."""
+    seen: list[BaseException] = [exc]
+    while seen:
+        current = seen.pop(0)
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        seen.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        seen.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        if len(seen) > 20:
+            break
+    return str(exc).strip() or type(exc).__name__

@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import docker
+import docker.errors
 
 from core.config import Settings, settings_from_env
 from core.status import BuildStatus
@@ -15,6 +16,7 @@ from notify.queue import RQNotificationQueue, enqueue_moved
 from records.builds import BuildStore
 from records.commit_hooks import after_commit
 from workers.buildlog import BuildLog
+from workers.engine_errors import describe_connection_error
 from workers.notifier import redis_for
 from workers.pipeline import execute_build
 from workers.watchdog import WORKER_LOST
@@ -48,13 +50,31 @@ def run_build(build_id: str) -> str:
     """Entry point RQ calls (by dotted path) for one queued build; returns its final status."""
     settings = _settings()
     store = _store(settings)
+    try:
+        version = engine_api_version(settings.docker_host)
+    except docker.errors.DockerException as exc:
+        cause = exc.__cause__ or exc
+        message = describe_connection_error(cause, engine=settings.docker_host,
+                                            timeout=settings.engine_timeout)
+        return _fail_unstarted(store, build_id, f"{message} (the build did not start)")
     client = docker.APIClient(base_url=settings.docker_host, timeout=settings.engine_timeout,
-                              version=engine_api_version(settings.docker_host))
+                              version=version)
     try:
         return execute_build(build_id, store=store, settings=settings, docker_api=client,
                              environ=os.environ).value
     finally:
         client.close()
+        store.engine.dispose()
+
+
+def _fail_unstarted(store: BuildStore, build_id: str, message: str) -> str:
+    """Fail a queued build that cannot start (no engine), saying why; its status."""
+    try:
+        if store.set_status(build_id, BuildStatus.FAILED, error=message):
+            BuildLog(store, build_id)(f"{message}\n")
+        build = store.get_build(build_id)
+        return build.status.value if build else BuildStatus.FAILED.value
+    finally:
         store.engine.dispose()
 
 

@@ -290,6 +290,7 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
     def make(db: int, *, workers: int = 1, **env_changes: str
              ) -> tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]:
         redis_db = worker_env["REDIS_URL"].rsplit("/", 1)[0] + f"/{db}"
+        Redis.from_url(redis_db).flushdb()  # no job left by an earlier test on this db
         rules_path = tmp_path / f"rules-{db}.yaml"
         rules_path.write_text("repositories: []\n")
         env = dict(worker_env, REDIS_URL=redis_db, AUTOBUILD_RULES=str(rules_path),
@@ -331,4 +332,5 @@ def push_delivery(client: object, name: str, ref: str, before: str, after: str,
     return response.get_json()  # type: ignore[no-any-return]
 
 
+from tests.integration.engines import private_engine  # noqa: E402, F401 - the fixture
 from tests.integration.registries import private_registry  # noqa: E402, F401 - the fixture

@@ -17,9 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.defaults import DOCKER_HOST
-from tests.conftest import API_TOKEN
+from tests.conftest import API_TOKEN, commit_files, git
 from tests.integration.buildkit_support import is_running, parent_pid, processes_with
 from tests.integration.conftest import (
+    REGISTRY,
     RulesWriter,
     main_rule,
     push_delivery,
@@ -28,6 +29,7 @@ from tests.integration.conftest import (
     wait_for_build,
     wait_for_log,
 )
+from tests.integration.engines import PrivateEngine
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -113,7 +115,7 @@ def test_sigterm_lets_the_running_build_finish_and_takes_no_new_one(
     isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]],
     source_repo: Callable[..., tuple[Path, str]],
 ) -> None:
-    client, write_rules, lonely = isolated_stack(3)
+    client, write_rules, lonely = isolated_stack(8)
     nonce = uuid.uuid4().hex
     slow, _ = source_repo({"Dockerfile": "FROM local/busybox:latest\n"
                                          f"RUN echo sleeping-{nonce} && sleep 3\n"})
@@ -140,7 +142,7 @@ def test_a_registry_that_hangs_during_the_push_is_retried_then_fails_clearly(
     isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]],
     source_repo: Callable[..., tuple[Path, str]], stalling_server: int,
 ) -> None:
-    client, write_rules, _ = isolated_stack(4, AUTOBUILD_ENGINE_TIMEOUT="3")
+    client, write_rules, _ = isolated_stack(9, AUTOBUILD_ENGINE_TIMEOUT="3")
     bare, _ = source_repo()
     image = f"127.0.0.1:{stalling_server}/team/hanging"
     write_rules(rules_for("it/hanging", f"file://{bare}", image, main_rule(cache="false")))
@@ -156,3 +158,41 @@ def test_a_registry_that_hangs_during_the_push_is_retried_then_fails_clearly(
     log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
     assert log.count("retrying in") == 3
     assert "internal error" not in log
+
+
+def test_an_engine_stopped_during_a_build_fails_it_naming_the_engine_then_builds_again(
+    isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]],
+    source_repo: Callable[..., tuple[Path, str]], private_engine: PrivateEngine,
+) -> None:
+    client, write_rules, _ = isolated_stack(10, DOCKER_HOST=private_engine.host)
+    nonce = uuid.uuid4().hex
+    bare, first = source_repo({"delay": "300", "Dockerfile": (
+        f"FROM {REGISTRY}/local/busybox:latest\nCOPY delay /delay\n"  # a fresh engine's BuildKit
+        f"RUN echo sleeping-{nonce} && sleep $(cat /delay)\n")})
+    write_rules(rules_for("it/engine-stop", f"file://{bare}", unique_image("enginestop")))
+    queued = push_delivery(client, "it/engine-stop", "refs/heads/main", "0" * 40, first,
+                           f"engine-{first}")["builds"][0]  # type: ignore[index]
+    wait_for_log(client, queued["id"], f"sleeping-{nonce}\n")
+
+    private_engine.stop()
+
+    build = wait_for_build(client, queued["id"], deadline=60)
+    assert build["status"] == "failed"
+    assert build["error"].startswith(
+        f"the connection to the Docker engine at {private_engine.host} failed: "), build["error"]
+    work = bare.parent / "work"
+    second = commit_files(work, {"delay": "0"}, "no delay")
+    git("push", "-q", "origin", "main", cwd=work)
+    while_down = push_delivery(client, "it/engine-stop", "refs/heads/main", first, second,
+                               f"engine-down-{second}")["builds"][0]  # type: ignore[index]
+    refused = wait_for_build(client, while_down["id"], deadline=60)
+    assert refused["status"] == "failed"
+    assert refused["error"].startswith(
+        f"the connection to the Docker engine at {private_engine.host} failed: ")
+
+    private_engine.start()
+    again = client.post(f"/api/builds/{while_down['id']}/retry", headers=AUTH
+                        ).get_json()["builds"][0]
+    rebuilt = wait_for_build(client, again["id"], deadline=120)
+    assert rebuilt["status"] == "success", rebuilt["error"]
+    assert rebuilt["commit"] == second

@@ -4,6 +4,7 @@ engine."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,11 @@ import requests.exceptions
 import urllib3.exceptions
 
 from core.errors import PushError
+from records.builds import BuildStore
+from records.db import make_engine
+from records.migrate import prepare
+from tests.factories import stored_build
+from workers import jobs
 from workers.images import DockerImages
 from workers.publish import TRANSIENT, push_tags
 
@@ -57,3 +63,21 @@ def test_a_broken_engine_stream_is_a_push_error_that_is_retried(
     assert TRANSIENT.search(message)
     assert api.pushes == 3
     assert sum("retrying in 0 s" in line for line in logged) == 2
+
+
+def test_a_build_whose_engine_does_not_answer_at_start_fails_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/jobs.db")
+    prepare(engine, mode="auto")
+    store = BuildStore(engine)
+    build = stored_build(store)
+    host = f"unix://{tmp_path}/no-engine.sock"
+    monkeypatch.setenv("DOCKER_HOST", host)
+    monkeypatch.setattr(jobs, "_store", lambda settings: store)
+
+    assert jobs.run_build(build.id) == "failed"
+
+    failed = BuildStore(make_engine(f"sqlite:///{tmp_path}/jobs.db")).get_build(build.id)
+    assert failed is not None and failed.error == (
+        f"the connection to the Docker engine at {host} failed: No such file or directory "
+        "(the build did not start)")
