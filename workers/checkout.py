@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,9 @@ LFS_FILTER = ("-c", "filter.lfs.smudge=git-lfs smudge -- %f",
               "-c", "filter.lfs.clean=git-lfs clean -- %f", "-c", "filter.lfs.required=true")
 """git-lfs's filters, given on the command line: git runs without the system config (where
 Debian's git-lfs installs them), so LFS files stay pointers unless a rule sets lfs: true."""
+
+
+_DISK_FULL = re.compile(r"No space left on device|Out of diskspace")  # git's two wordings
 
 
 class MirrorCheckout:
@@ -75,9 +79,13 @@ class MirrorCheckout:
         self.log(f"Cloning {redact(url)} into a new mirror (first build of this repository)\n")
         partial = mirror.with_name(mirror.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
-        run_git(["init", "--quiet", "--bare", str(partial)], timeout=self.timeout)
-        run_git(["remote", "add", "--mirror=fetch", "origin", url], cwd=partial, timeout=60)
-        self._fetch(partial, "--prune", "origin")
+        try:
+            run_git(["init", "--quiet", "--bare", str(partial)], timeout=self.timeout)
+            run_git(["remote", "add", "--mirror=fetch", "origin", url], cwd=partial, timeout=60)
+            self._fetch(partial, "--prune", "origin")
+        except GitError:
+            shutil.rmtree(partial, ignore_errors=True)  # a failed first clone leaves nothing
+            raise
         os.replace(partial, mirror)
         self._fetched.add(str(mirror))
 
@@ -98,7 +106,8 @@ class MirrorCheckout:
                     raise CloneError(f"commit {commit} is not in {redact(url)}")
                 return mirror
         except GitError as exc:
-            raise CloneError(f"could not fetch {redact(url)}: {exc}") from None
+            raise CloneError(f"could not fetch {redact(url)}: "
+                             f"{disk_full_hint(exc, self.mirror_dir)}") from None
 
     def checkout(self, url: str, commit: str, dest: Path, *, submodules: bool = False,
                  lfs: bool = False) -> Path:
@@ -120,7 +129,8 @@ class MirrorCheckout:
             if lfs:
                 self._lfs_checkout(url, commit, dest)
         except GitError as exc:
-            raise CloneError(f"could not check out {commit[:12]}: {exc}") from None
+            raise CloneError(f"could not check out {commit[:12]}: "
+                             f"{disk_full_hint(exc, dest.parent)}") from None
         head = self._heads[dest] = self.head_commit(dest)
         if head != commit:
             self.log(f"{commit} is an annotated tag; it points to commit {head}\n")
@@ -146,6 +156,7 @@ class MirrorCheckout:
                 raise CloneError(f"submodule {name} comes from {host or 'a local path'}, not "
                                  f"from {own or 'this repository'}'s host; only submodules "
                                  "on the repository's own host are fetched")
+
     def _lfs_checkout(self, url: str, commit: str, dest: Path) -> None:
         """Fetch the commit's LFS objects into the mirror (kept for later builds), then write
         them into the checkout from there."""
@@ -211,3 +222,10 @@ class MirrorCheckout:
         out = run_git(["diff", "--name-only", "--no-renames", before, after, "--"],
                       cwd=mirror, timeout=self.timeout)
         return [line for line in out.splitlines() if line]
+
+
+def disk_full_hint(exc: GitError, folder: Path) -> str:
+    """git's message, led by the folder whose disk is full when that is what went wrong."""
+    if _DISK_FULL.search(str(exc)):
+        return f"the worker's disk is full (no space left under {folder}): {exc}"
+    return str(exc)

@@ -40,7 +40,7 @@ from workers.retag import image_to_reuse, note_takeovers, pull_reused_image
 from workers.stopping import BuildStopper
 from workers.tools import EngineTools
 from workers.watchdog import Watchdog, kill_this_process
-from workers.workspace import resolve_build_paths, sweep_workspaces
+from workers.workspace import describe_crash, resolve_build_paths, sweep_workspaces
 
 logger = logging.getLogger(__name__)
 WAIT_POLL = 1.0
@@ -123,7 +123,7 @@ def _run_turn(build: BuildRecord, *, store: BuildStore, settings: Settings,
         outcome = Outcome(BuildStatus.FAILED, log.mask(error))
     except Exception as exc:
         logger.exception("build %s crashed", build_id)
-        error = _blame_engine(tools, f"internal error: {type(exc).__name__}: {exc}")
+        error = _blame_engine(tools, describe_crash(exc))
         log(f"\n{error}\n")
         outcome = Outcome(BuildStatus.FAILED, log.mask(error))
     finally:

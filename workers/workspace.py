@@ -3,6 +3,7 @@ from inside them (filesystem I/O)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -33,3 +34,12 @@ def sweep_workspaces(store: BuildStore, workspace: Path) -> None:
         build = store.get_build(entry.name.split("-", 1)[0])
         if build is None or build.status.is_terminal():
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def describe_crash(exc: Exception) -> str:
+    """What an unexpected exception says: a full disk by name, anything else as an internal
+    error."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return f"the worker's disk is full (no space left on device{where})"
+    return f"internal error: {type(exc).__name__}: {exc}"

@@ -31,6 +31,7 @@ from tests.integration.conftest import (
 )
 from tests.integration.engines import PrivateEngine
 from tests.waiting import wait_until
+from workers.checkout import MirrorCheckout
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -196,3 +197,52 @@ def test_an_engine_stopped_during_a_build_fails_it_naming_the_engine_then_builds
     rebuilt = wait_for_build(client, again["id"], deadline=120)
     assert rebuilt["status"] == "success", rebuilt["error"]
     assert rebuilt["commit"] == second
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs, mounted for the worker's var folder (mirrors and workspaces)."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.fail(f"cannot mount a tmpfs (these tests run as root): {mounted.stderr}")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def leftovers(folder: Path) -> list[str]:
+    """What remains in the worker's mirrors and workspaces, but lock files."""
+    return sorted(str(path.relative_to(folder)) for sub in ("mirrors", "work")
+                  for path in (folder / sub).glob("*") if not path.name.endswith(".lock"))
+
+
+def test_a_full_disk_during_fetch_or_checkout_fails_clearly_and_leaves_nothing(
+    small_disk: Path,
+    isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]],
+    source_repo: Callable[..., tuple[Path, str]],
+) -> None:
+    client, write_rules, _ = isolated_stack(12, AUTOBUILD_VAR_DIR=str(small_disk))
+    noise, _ = source_repo({"noise.bin": os.urandom(6 << 20).hex()})  # no packing
+    zeros, _ = source_repo({"zeros.bin": "0" * (8 << 20)})  # a tiny pack, a big checkout
+    write_rules("repositories:\n" + "".join(
+        rules_for(name, f"file://{bare}", unique_image("disk")).removeprefix("repositories:\n")
+        for name, bare in (("it/noise", noise), ("it/zeros", zeros))))
+
+    fetched, checked_out = (
+        wait_for_build(client, client.post("/api/builds", json={"repository": name,
+                                                                "ref": "main"},
+                                           headers=AUTH).get_json()["builds"][0]["id"])
+        for name in ("it/noise", "it/zeros"))
+
+    assert fetched["status"] == checked_out["status"] == "failed"
+    assert fetched["error"].startswith(
+        f"could not fetch file://{noise}: the worker's disk is full (no space left under "
+        f"{small_disk}/mirrors): "), fetched["error"]
+    assert checked_out["error"].startswith(
+        f"could not check out {checked_out['commit'][:12]}: the worker's disk is full (no "
+        f"space left under {small_disk}/work/{checked_out['id']}-"), checked_out["error"]
+    kept = MirrorCheckout(small_disk / "mirrors", timeout=1, log=print).mirror_path(
+        f"file://{zeros}")
+    assert leftovers(small_disk) == [f"mirrors/{kept.name}"], "only the mirror that fit"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from workers.hooks import HookError, Hooks, hook_environment
 from workers.labels import oci_labels
 from workers.manifests import split_reference
 from workers.publish import TRANSIENT
+from workers.workspace import describe_crash
 
 
 def read(stream: list[dict[str, Any]]) -> str:
@@ -162,3 +164,10 @@ def test_a_failing_test_hook_fails_naming_it(tmp_path: Path) -> None:
         Hooks(folder, env={"PATH": "/usr/bin:/bin"}, log=lines.append, timeout=30).run_tests()
     assert raised.value.user_message == "the test hook failed with exit code 3"
     assert "never\n" not in lines
+
+
+def test_a_full_disk_is_named_and_other_crashes_are_internal_errors() -> None:
+    full = OSError(errno.ENOSPC, "No space left on device", "/var/work/b1/src/big.bin")
+    assert describe_crash(full) == ("the worker's disk is full (no space left on device "
+                                    "writing /var/work/b1/src/big.bin)")
+    assert describe_crash(KeyError("x")) == "internal error: KeyError: 'x'"
