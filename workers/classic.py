@@ -9,11 +9,16 @@ client connection drops (RUN step and container included).
 
 from __future__ import annotations
 
+import base64
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import docker
+import docker.auth
 import docker.errors
 
 from core.errors import ImageBuildError
@@ -46,13 +51,14 @@ class ClassicBuilder:
             raise ImageBuildError("the classic builder cannot mount build secrets or build "
                                   "other platforms: set builder: buildkit")
         try:
-            stream = self.api.build(
-                path=str(spec.context_dir), dockerfile=spec.dockerfile, tag=spec.tag,
-                buildargs=dict(spec.build_args), target=spec.target, labels=dict(spec.labels),
-                pull=spec.pull, nocache=spec.no_cache, cache_from=list(spec.cache_from) or None,
-                network_mode=network_mode(spec.network), rm=True, forcerm=True, decode=True,
-            )
-            return BuiltImage(image_id=read_build_stream(stream, log))
+            with only_these_logins(self.api, spec.docker_config):
+                stream = self.api.build(
+                    path=str(spec.context_dir), dockerfile=spec.dockerfile, tag=spec.tag,
+                    buildargs=dict(spec.build_args), target=spec.target, labels=dict(spec.labels),
+                    pull=spec.pull, nocache=spec.no_cache, cache_from=list(spec.cache_from) or None,
+                    network_mode=network_mode(spec.network), rm=True, forcerm=True, decode=True,
+                )
+                return BuiltImage(image_id=read_build_stream(stream, log))
         except docker.errors.APIError as exc:
             message = f"the Docker engine refused the build: {exc.explanation or exc}"
             raise ImageBuildError(message) from None
@@ -64,6 +70,37 @@ class ClassicBuilder:
     def stop(self) -> bool:
         """A classic build cannot be stopped from here: the caller ends the process."""
         return False
+
+
+@contextmanager
+def only_these_logins(api: docker.APIClient, docker_config: str | None) -> Iterator[None]:
+    """While building, send the engine only the logins in `docker_config` (this build's own):
+    docker-py would send every login of the worker's Docker config, which a Dockerfile's FROM
+    could then use for any registry."""
+    header = registry_config_header(docker_config)
+
+    def set_auth_headers(headers: dict[str, str | bytes]) -> None:
+        if header is not None:
+            headers["X-Registry-Config"] = header
+
+    api._set_auth_headers = set_auth_headers
+    try:
+        yield
+    finally:
+        del api._set_auth_headers
+
+
+def registry_config_header(docker_config: str | None) -> bytes | None:
+    """The X-Registry-Config header for the logins of a private config.json (None: none)."""
+    if docker_config is None:
+        return None
+    auths = json.loads((Path(docker_config) / "config.json").read_text()).get("auths", {})
+    logins = {}
+    for registry, entry in auths.items():
+        username, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+        logins[registry] = {"username": username, "password": password,
+                            "serveraddress": registry}
+    return bytes(docker.auth.encode_header(logins)) if logins else None
 
 
 def read_build_stream(stream: Iterable[dict[str, Any]], log: Log) -> str:

@@ -52,13 +52,10 @@ def build_spec(plan: BuildPlan, *, context_dir: Path, dockerfile: str, revision:
 @contextmanager
 def builder_config(plan: BuildPlan, secrets: BuildSecrets,
                    environ: Mapping[str, str]) -> Iterator[str | None]:
-    """A private DOCKER_CONFIG for BuildKit's CLI holding only this build's credentials: the
-    image registry's (the rule's registry_auth, else the worker's own login to that registry)
-    and the repository's pull_auth. No other repository's logins reach a build. None for the
-    classic builder, which gets its credentials through docker-py."""
-    if plan.builder != BUILDKIT:
-        yield None
-        return
+    """A private DOCKER_CONFIG holding only this build's credentials: the image registry's
+    (the rule's registry_auth, else the worker's own login to that registry) and the
+    repository's pull_auth. BuildKit's CLI reads it; the classic builder sends the engine only
+    its logins. No other repository's logins, nor the worker's others, reach a build."""
     host = registry_host(split_reference(plan.tags[0])[0])
     credentials = dict(secrets.pull_auths)
     if secrets.auth_config is not None:

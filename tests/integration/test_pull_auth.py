@@ -3,6 +3,8 @@ repository without it is refused by the registry (htpasswd, the same flow as Doc
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from tests.integration.conftest import (
     AUTH,
@@ -17,6 +20,7 @@ from tests.integration.conftest import (
     REGISTRY_PASSWORD,
     REGISTRY_USER,
     RulesWriter,
+    main_rule,
     registry_digest,
     rules_for,
     unique_image,
@@ -101,3 +105,32 @@ def test_wrong_pull_credentials_fail_naming_the_base_image(
     assert build["error"].startswith(f"could not pull base image {base} with the pull_auth "
                                      f"credentials for {private_registry}: "), build["error"]
     assert "not-the-password" not in build["error"]
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_the_workers_own_logins_do_not_reach_another_registrys_base_image(
+    isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, object]],
+    source_repo: Callable[..., tuple[Path, str]], private_registry: str,
+    docker_client: docker.DockerClient, tmp_path: Path, builder: str,
+) -> None:
+    config_dir = tmp_path / "worker-docker-config"
+    config_dir.mkdir()
+    login = base64.b64encode(f"{REGISTRY_USER}:{REGISTRY_PASSWORD}".encode()).decode()
+    (config_dir / "config.json").write_text(json.dumps({"auths": {private_registry: {
+        "auth": login}}}))  # the worker may log in there, for some other repository's images
+    client, write_rules, _ = isolated_stack(13 if builder == "classic" else 14,
+                                            DOCKER_CONFIG=str(config_dir))
+    base = private_base(docker_client, private_registry)
+    bare, _ = source_repo({"Dockerfile": f"FROM {base}\nRUN echo borrowed-a-login\n"})
+    write_rules(rules_for("it/borrower", f"file://{bare}", unique_image("borrower"),
+                          main_rule(builder=builder)))
+    queued = client.post("/api/builds", json={"repository": "it/borrower", "ref": "main"},
+                         headers=AUTH).get_json()["builds"][0]
+
+    build = wait_for_build(client, queued["id"])
+
+    assert build["status"] == "failed", "a build used the worker's login for its FROM image"
+    assert base in build["error"]
+    assert "no basic auth credentials" in build["error"] or "401" in build["error"]
+    log = client.get(f"/api/builds/{build['id']}/log").get_data(as_text=True)
+    assert "borrowed-a-login" not in log

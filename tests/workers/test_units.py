@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import errno
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
 from core.errors import ImageBuildError
 from tests.factories import make_plan
 from tests.waiting import wait_until
 from workers.buildlog import BuildLog
-from workers.classic import NEEDS_BUILDKIT_HINT, read_build_stream
+from workers.classic import NEEDS_BUILDKIT_HINT, only_these_logins, read_build_stream
+from workers.docker_cli import registry_config
 from workers.hooks import HookError, Hooks, hook_environment
 from workers.labels import oci_labels
 from workers.manifests import split_reference
@@ -171,3 +175,34 @@ def test_a_full_disk_is_named_and_other_crashes_are_internal_errors() -> None:
     assert describe_crash(full) == ("the worker's disk is full (no space left on device "
                                     "writing /var/work/b1/src/big.bin)")
     assert describe_crash(KeyError("x")) == "internal error: KeyError: 'x'"
+
+
+def test_the_classic_builder_sends_the_engine_only_the_builds_own_logins(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    worker_config = tmp_path / "worker-docker"
+    worker_config.mkdir()
+    other = base64.b64encode(b"ops:the-workers-other-login").decode()
+    (worker_config / "config.json").write_text(json.dumps(
+        {"auths": {"private.example.com": {"auth": other}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(worker_config))
+    api = docker.APIClient(base_url="unix:///nonexistent.sock", version="1.41")
+    headers: dict[str, str | bytes] = {}
+    api._set_auth_headers(headers)
+    assert "private.example.com" in decode_registry_config(headers["X-Registry-Config"])
+
+    with registry_config({"127.0.0.1:5000": ("builder", "its-own-password")}) as own:
+        with only_these_logins(api, own):
+            scoped: dict[str, str | bytes] = {}
+            api._set_auth_headers(scoped)
+        with only_these_logins(api, None):
+            nothing: dict[str, str | bytes] = {}
+            api._set_auth_headers(nothing)
+
+    assert decode_registry_config(scoped["X-Registry-Config"]) == {"127.0.0.1:5000": {
+        "username": "builder", "password": "its-own-password", "serveraddress": "127.0.0.1:5000"}}
+    assert nothing == {}
+
+
+def decode_registry_config(header: str | bytes) -> dict[str, object]:
+    raw = header.encode() if isinstance(header, str) else header
+    return json.loads(base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4)))
