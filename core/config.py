@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core import defaults
+from core.build_limits import BuildLimits, parse_cpus, parse_memory
 from core.build_options import builder_problem, network_problem
 
 
@@ -42,6 +43,8 @@ class Settings:
     notify_backoff: int = defaults.NOTIFY_BACKOFF
     builder: str = defaults.BUILDER
     build_network: str = defaults.BUILD_NETWORK
+    build_limits: BuildLimits = BuildLimits()
+    buildkit_cgroup: str = defaults.BUILDKIT_CGROUP
 
     @property
     def workspace_dir(self) -> str:
@@ -145,4 +148,30 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         notify_backoff=_int(environ, "AUTOBUILD_NOTIFY_BACKOFF", defaults.NOTIFY_BACKOFF),
         builder=builder,
         build_network=network,
+        build_limits=_limits(environ),
+        buildkit_cgroup=_cgroup(environ),
     )
+
+
+def _limits(environ: Mapping[str, str]) -> BuildLimits:
+    """The worker's default build limits: AUTOBUILD_BUILD_MEMORY and AUTOBUILD_BUILD_CPUS."""
+    found: dict[str, int | None] = {}
+    for name, parse in (("AUTOBUILD_BUILD_MEMORY", parse_memory),
+                        ("AUTOBUILD_BUILD_CPUS", parse_cpus)):
+        raw = environ.get(name, "").strip()
+        try:
+            found[name] = parse(raw) if raw else None
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+    return BuildLimits(memory=found["AUTOBUILD_BUILD_MEMORY"],
+                       millicpus=found["AUTOBUILD_BUILD_CPUS"])
+
+
+def _cgroup(environ: Mapping[str, str]) -> str:
+    """AUTOBUILD_BUILDKIT_CGROUP: the engine's BuildKit cgroup, relative to a hierarchy's root."""
+    value = environ.get("AUTOBUILD_BUILDKIT_CGROUP", "").strip().strip("/")
+    value = value or defaults.BUILDKIT_CGROUP
+    if ".." in value.split("/") or not all(part.strip() for part in value.split("/")):
+        raise ConfigError(f"AUTOBUILD_BUILDKIT_CGROUP must be a cgroup path such as "
+                          f"docker/buildkit, got {value!r}")
+    return value

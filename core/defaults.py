@@ -47,6 +47,8 @@ LOG_CAP_BYTES = 64 * 1024 * 1024
 
 GIT_TIMEOUT = 600
 ENGINE_TIMEOUT = 300
+BUILDKIT_CGROUP = "docker/buildkit"
+"""Where the engine's built-in BuildKit runs RUN steps (dockerd with the cgroupfs driver)."""
 """Seconds docker-py waits for the engine to say anything (a push or classic build included)."""
 LS_REMOTE_TIMEOUT = 30
 

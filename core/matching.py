@@ -167,6 +167,7 @@ def _evaluate(
         fixed_tags=fixed_references(rule, repo.image, references),
         status=_status_target(repo, rule), notify=repo.notify, builder=rule.builder,
         platforms=rule.platforms, secrets=rule.secrets,
+        memory_limit=rule.limits.memory, cpu_limit=rule.limits.millicpus,
         env=env, secret_env=secret_env, pull_auth=repo.pull_auth, lfs=rule.lfs,
     )
     reason = f"{prefix}: matches: would push {', '.join(references)}{note}"

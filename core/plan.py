@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from core import defaults
+from core.build_limits import BuildLimits
 from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 from core.notify.targets import StatusTarget, WebhookTarget
 
@@ -50,7 +51,8 @@ class BuildPlan:
     `builder` is buildkit or classic; `platforms` () means the worker's own platform.
     `env`/`secret_env` are the build environment variables hooks get (secret ones resolved by
     the worker); `pull_auth` the registry credentials for base images; `lfs` fetches Git LFS
-    objects into the checkout.
+    objects into the checkout. `memory_limit` (bytes) and `cpu_limit` (thousandths of a CPU)
+    are the rule's own limits; None takes the worker's default (core/build_limits.py).
     `forced` says the push was forced (the ref moved to a commit that need not descend from
     `before`); `fixed_tags` are the tags from templates without placeholders (`latest`), which
     every ref of the rule moves; `move_tags_back` is a confirmed Retry of an older commit.
@@ -94,6 +96,8 @@ class BuildPlan:
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
     pull_auth: tuple[PullAuth, ...] = ()
     lfs: bool = defaults.LFS
+    memory_limit: int | None = None
+    cpu_limit: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -171,6 +175,11 @@ class BuildPlan:
             chosen["lfs"] = True
         text = json.dumps(chosen, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @property
+    def limits(self) -> BuildLimits:
+        """The rule's own limits, as planned."""
+        return BuildLimits(memory=self.memory_limit, millicpus=self.cpu_limit)
 
     @property
     def short_commit(self) -> str:

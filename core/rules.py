@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core import defaults
+from core.build_limits import BuildLimits
 from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 from core.events import RefKind
 from core.notify.targets import StatusTarget, WebhookTarget
@@ -54,6 +55,7 @@ class BuildRule:
     env: tuple[tuple[str, str], ...] = ()
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
     lfs: bool = defaults.LFS
+    limits: BuildLimits = BuildLimits()
 
     @property
     def is_regex(self) -> bool:

@@ -1,4 +1,4 @@
-"""Reading a rule's build options: builder, platforms, build arguments and build secrets (no I/O).
+"""Reading a rule's build options: builder, platforms, arguments, secrets, limits (no I/O).
 
 Build secrets and secret build arguments become SecretRefs (`${NAME}` or `{file: /path}`): the
 worker reads their values when it builds, so they never reach the database or the queue. What
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import yaml
 
+from core.build_limits import BuildLimits, parse_cpus, parse_memory
 from core.build_options import (
     CLASSIC,
     builder_problem,
@@ -105,3 +106,17 @@ def secrets(reader: Reader, f: Fields, path: str, builder_name: str
                      f"cannot mount them (RUN --mount=type=secret), and this rule builds with it "
                      f"({_why_classic(f)}): set builder: buildkit")
     return tuple(found)
+
+
+def limits(reader: Reader, f: Fields, path: str) -> BuildLimits:
+    """The rule's own `memory` and `cpus` limits (None each: the worker's default)."""
+    found: dict[str, int | None] = {"memory": None, "cpus": None}
+    for key, parse in (("memory", parse_memory), ("cpus", parse_cpus)):
+        text = reader.string(f.get(key), f"{path}.{key}")
+        if text is None:
+            continue
+        try:
+            found[key] = parse(text)
+        except ValueError as exc:
+            reader.error(f[key], f"{path}.{key}", str(exc))
+    return BuildLimits(memory=found["memory"], millicpus=found["cpus"])

@@ -49,7 +49,7 @@ RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
     "secret_build_args", "included_files", "ignored_files", "cache", "nocache", "pull",
     "submodules", "lfs", "timeout", "labels", "env", "secret_env", "builder", "platforms",
-    "secrets",
+    "secrets", "memory", "cpus",
 })
 
 
@@ -228,6 +228,7 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
     builder = rules_build.builder(reader, f, path, default_builder)
     platforms = rules_build.platforms(reader, f, path, builder)
     secrets = rules_build.secrets(reader, f, path, builder)
+    limits = rules_build.limits(reader, f, path)
     labels = reader.string_map(f.get("labels"), f"{path}.labels")
     if reader.count() > before:
         return None
@@ -236,7 +237,7 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
         index=index, source_type=RefKind(kind.lower()), source=source, tag=tag,
         dockerfile=paths["dockerfile"], context=paths["context"], target=target,
         build_args=build_args, secret_build_args=secret_args, labels=labels, builder=builder,
-        platforms=platforms, secrets=secrets,
+        platforms=platforms, secrets=secrets, limits=limits,
         included_files=globs["included_files"],
         ignored_files=globs["ignored_files"], timeout=timeout, env=env, secret_env=secret_env,
         **rule_flags,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from core.build_limits import BuildLimits
 from core.build_options import network_problem, platform_problem, secret_id_problem
 from core.errors import ImageBuildError
 
@@ -58,6 +59,7 @@ class BuildSpec:
     network: str = "default"                # default | none | host
     docker_config: str | None = None        # a DOCKER_CONFIG folder holding only this build's
                                             # registry credentials
+    limits: BuildLimits = BuildLimits()     # memory and CPUs for the RUN steps
 
     def __post_init__(self) -> None:
         if problem := network_problem(self.network):

@@ -32,13 +32,14 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from core.errors import ImageBuildError
 from workers import process_groups
 from workers.build_spec import BuildSpec, BuildStopped, BuiltImage, Log, SecretSource
 from workers.buildkit_log import ProgressParser
+from workers.cgroup_limits import CgroupLimits
 from workers.docker_cli import DOCKER_CLI, cli_environment, start, stream
 from workers.manifests import staging_reference
 
@@ -154,9 +155,10 @@ class BuildKitBuilder:
     """Builds BuildSpecs with the engine's BuildKit; one instance per build (see stop())."""
 
     def __init__(self, *, docker: str = DOCKER_CLI, docker_host: str | None = None,
-                 environ: Mapping[str, str] | None = None, stop_grace: float = STOP_GRACE
-                 ) -> None:
+                 environ: Mapping[str, str] | None = None, stop_grace: float = STOP_GRACE,
+                 limiter: CgroupLimits | None = None) -> None:
         self.docker = docker
+        self.limiter = limiter
         self.docker_host = docker_host
         self.stop_grace = stop_grace
         self.environ = dict(os.environ if environ is None else environ)
@@ -178,7 +180,7 @@ class BuildKitBuilder:
 
         env = cli_environment(self.environ, docker_host=self.docker_host,
                               docker_config=spec.docker_config)
-        with private_folder() as folder:
+        with private_folder() as folder, self._limited(spec, log):
             files = write_secret_files(spec.secrets, folder)
             if not spec.platforms:
                 args = build_arguments(spec, tag=spec.tag, iidfile=folder / "iid",
@@ -196,6 +198,14 @@ class BuildKitBuilder:
                 first = first or image_id
                 built.append((platform, reference))
             return BuiltImage(image_id=first, platform_images=tuple(built))
+
+    def _limited(self, spec: BuildSpec, log: Log) -> AbstractContextManager[None]:
+        """The spec's limits on the engine's BuildKit cgroup while it builds."""
+        if self.limiter is None:
+            if spec.limits:
+                raise ImageBuildError("this worker cannot apply build limits to BuildKit")
+            return nullcontext()
+        return self.limiter.applied(spec.limits, log)
 
     def stop(self) -> bool:
         """End the running build at once (any thread); later builds are refused."""

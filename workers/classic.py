@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ import docker
 import docker.auth
 import docker.errors
 
+from core.build_limits import BuildLimits, cpus_words
 from core.errors import ImageBuildError
 from workers.build_spec import BuildSpec, BuiltImage, Log
 from workers.engine_errors import CONNECTION_ERRORS, describe_connection_error
@@ -57,6 +59,7 @@ class ClassicBuilder:
                     buildargs=dict(spec.build_args), target=spec.target, labels=dict(spec.labels),
                     pull=spec.pull, nocache=spec.no_cache, cache_from=list(spec.cache_from) or None,
                     network_mode=network_mode(spec.network), rm=True, forcerm=True, decode=True,
+                    container_limits=self.container_limits(spec.limits, log),
                 )
                 return BuiltImage(image_id=read_build_stream(stream, log))
         except docker.errors.APIError as exc:
@@ -70,6 +73,21 @@ class ClassicBuilder:
     def stop(self) -> bool:
         """A classic build cannot be stopped from here: the caller ends the process."""
         return False
+
+    def container_limits(self, limits: BuildLimits, log: Log) -> dict[str, int | str]:
+        """docker-py's limits for every RUN container: memory without swap, and CPUs as whole
+        cores (docker-py's build has no CPU quota; cpus: 1.5 uses cores 0-1)."""
+        found: dict[str, int | str] = {}
+        if limits.memory is not None:
+            found.update(memory=limits.memory, memswap=limits.memory)
+        if limits.millicpus is not None:
+            cores = math.ceil(limits.millicpus / 1000)
+            if cores < int(self.api.info().get("NCPU") or 0):
+                found["cpusetcpus"] = f"0-{cores - 1}" if cores > 1 else "0"
+                if cores * 1000 != limits.millicpus:
+                    log(f"The classic builder limits CPUs to whole cores: {cores} for "
+                        f"{cpus_words(limits.millicpus)}\n")
+        return found
 
 
 @contextmanager

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.build_limits import NO_LIMITS, BuildLimits, memory_words
 from core.build_options import BUILDKIT, CLASSIC
 from core.errors import ImageBuildError
 from core.plan import BuildPlan
@@ -19,6 +21,7 @@ from workers.manifests import registry_host, split_reference
 from workers.ports import ImageStore
 from workers.stopping import BuildStopper
 
+_KILLED = re.compile(r"exit code: 137|returned a non-zero code: 137")
 NETWORK_HINT = ("this engine has no default bridge network for RUN steps: set "
                 "AUTOBUILD_BUILD_NETWORK=none (or host)")
 
@@ -36,9 +39,11 @@ def layer_cache(plan: BuildPlan, images: ImageStore, secrets: BuildSecrets) -> t
 
 def build_spec(plan: BuildPlan, *, context_dir: Path, dockerfile: str, revision: str,
                secrets: BuildSecrets, network: str, cache_from: tuple[str, ...],
-               docker_config: str | None, pull: bool | None = None) -> BuildSpec:
+               docker_config: str | None, pull: bool | None = None,
+               limits: BuildLimits = NO_LIMITS) -> BuildSpec:
     """What the builder builds for `plan`, with this build's resolved secrets; `pull` when the
-    bases were already pulled with their credentials (else the rule's `pull`)."""
+    bases were already pulled with their credentials (else the rule's `pull`); `limits` are the
+    worker's defaults for what the rule does not limit itself."""
     build_args = dict(plan.build_args) | secrets.build_args
     return BuildSpec(
         context_dir=context_dir, dockerfile=dockerfile, tag=plan.tags[0],
@@ -46,7 +51,8 @@ def build_spec(plan: BuildPlan, *, context_dir: Path, dockerfile: str, revision:
         labels=tuple(oci_labels(plan, revision=revision).items()),
         pull=plan.pull if pull is None else pull,
         no_cache=not plan.cache, cache_from=cache_from, secrets=secrets.build_secrets,
-        platforms=plan.platforms, network=network, docker_config=docker_config)
+        platforms=plan.platforms, network=network, docker_config=docker_config,
+        limits=plan.limits.over(limits))
 
 
 @contextmanager
@@ -82,7 +88,8 @@ def describe_builder(spec: BuildSpec, name: str) -> str:
     """'BuildKit for linux/amd64, linux/arm64 (RUN steps: network none)', for the log."""
     what = "BuildKit" if name == BUILDKIT else "the classic builder"
     platforms = f" for {', '.join(spec.platforms)}" if spec.platforms else ""
-    return f"{what}{platforms} (RUN steps: network {spec.network})"
+    limits = f", limits: {spec.limits.describe()}" if spec.limits else ""
+    return f"{what}{platforms} (RUN steps: network {spec.network}{limits})"
 
 
 def run_builder(builder: ImageBuilder, spec: BuildSpec, *, name: str, stopper: BuildStopper,
@@ -98,4 +105,8 @@ def run_builder(builder: ImageBuilder, spec: BuildSpec, *, name: str, stopper: B
     except ImageBuildError as exc:
         if "network bridge not found" in exc.user_message and spec.network == "default":
             raise ImageBuildError(f"{exc.user_message} ({NETWORK_HINT})") from None
+        if spec.limits.memory is not None and _KILLED.search(exc.user_message):
+            raise ImageBuildError(
+                f"{exc.user_message} (killed: most likely it needed more than the build's "
+                f"memory limit of {memory_words(spec.limits.memory)})") from None
         raise

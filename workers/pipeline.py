@@ -224,7 +224,8 @@ def _phases(work: Work, checkout: SourceCheckout) -> Outcome:
                               revision=revision, secrets=work.secrets,
                               network=work.settings.build_network,
                               cache_from=layer_cache(plan, images, work.secrets),
-                              docker_config=docker_config, pull=pull)
+                              docker_config=docker_config, pull=pull,
+                              limits=work.settings.build_limits)
             built = run_builder(work.tools.builder(plan.builder), spec, name=plan.builder,
                                 stopper=work.stopper, log=log)
         hooks.run("post_build")

@@ -12,6 +12,7 @@ from core.build_options import BUILDKIT, CLASSIC
 from core.config import Settings
 from workers.build_spec import ImageBuilder, Log
 from workers.buildkit import BuildKitBuilder
+from workers.cgroup_limits import CgroupLimits
 from workers.checkout import MirrorCheckout
 from workers.classic import ClassicBuilder
 from workers.engine_errors import CONNECTION_ERRORS, describe_connection_error
@@ -35,7 +36,10 @@ class EngineTools:
     def builder(self, name: str) -> ImageBuilder:
         """BuildKit through Debian's docker CLI, or the classic builder through docker-py."""
         if name == BUILDKIT:
-            return BuildKitBuilder(docker_host=self.settings.docker_host, environ=self.environ)
+            limiter = CgroupLimits(cgroup=self.settings.buildkit_cgroup,
+                                   docker_host=self.settings.docker_host)
+            return BuildKitBuilder(docker_host=self.settings.docker_host, environ=self.environ,
+                                   limiter=limiter)
         if name == CLASSIC:
             return ClassicBuilder(self.client, engine=self.settings.docker_host)
         raise ValueError(f"unknown builder {name!r}")
