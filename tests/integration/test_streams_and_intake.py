@@ -55,7 +55,7 @@ def gunicorn(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, BuildStore]]
     def up() -> bool:
         try:
             return requests.get(f"{base}/healthz", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # its workers still booting
             return False
 
     engine = make_engine(database)
