@@ -16,6 +16,7 @@ from core import defaults
 from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 from core.events import RefKind
 from core.notify.targets import StatusTarget, WebhookTarget
+from core.rebuild_policy import RebuildPolicy
 from core.regex import compile_regex
 from core.tags import split_templates
 
@@ -54,6 +55,7 @@ class BuildRule:
     env: tuple[tuple[str, str], ...] = ()
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
     lfs: bool = defaults.LFS
+    rebuild: RebuildPolicy | None = None
 
     @property
     def is_regex(self) -> bool:
@@ -91,6 +93,11 @@ class RepositoryConfig:
     pull_auth: tuple[PullAuth, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
+    rebuild: RebuildPolicy | None = None
+
+    def rebuild_policy(self, rule: BuildRule) -> RebuildPolicy:
+        """The rule's `rebuild:` keys over the repository's (core/rebuild_policy.py)."""
+        return (rule.rebuild or RebuildPolicy()).over(self.rebuild)
 
     def rule_env(self, rule: BuildRule
                  ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:

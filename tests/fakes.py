@@ -195,6 +195,8 @@ class FakeImages(ImageStore):
         self.push_errors = list(push_errors or [])
         self.auth_configs: list[Mapping[str, str] | None] = []
         self.docker_configs: list[str | None] = []
+        self.base_digests: dict[str, str | None] = {}
+        self.base_lookups: list[tuple[str, Mapping[str, str] | None]] = []
 
     def ensure_local(self, reference: str, *, auth_config: Mapping[str, str] | None = None
                      ) -> bool:
@@ -252,6 +254,12 @@ class FakeImages(ImageStore):
         """The reused image, 'pulled'."""
         self.events.append(("fetch_by_digest", f"{repository}@{digest}"))
         return IMAGE_ID
+
+    def base_digest(self, reference: str, *, auth_config: Mapping[str, str] | None = None
+                    ) -> str | None:
+        """The scripted digest of a base (`base_digests`), else one made of its name."""
+        self.base_lookups.append((reference, auth_config))
+        return self.base_digests.get(reference, fake_digest("base:" + reference))
 
 
 class FakeTools(WorkerTools):
