@@ -41,6 +41,8 @@ class Settings:
     notify_backoff: int = defaults.NOTIFY_BACKOFF
     builder: str = defaults.BUILDER
     build_network: str = defaults.BUILD_NETWORK
+    registry_token: str = ""
+    scheduler_interval: int = defaults.SCHEDULER_INTERVAL
 
     @property
     def workspace_dir(self) -> str:
@@ -143,4 +145,7 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         notify_backoff=_int(environ, "AUTOBUILD_NOTIFY_BACKOFF", defaults.NOTIFY_BACKOFF),
         builder=builder,
         build_network=network,
+        registry_token=environ.get("AUTOBUILD_REGISTRY_TOKEN", "").strip(),
+        scheduler_interval=_int(environ, "AUTOBUILD_SCHEDULER_INTERVAL",
+                                defaults.SCHEDULER_INTERVAL),
     )

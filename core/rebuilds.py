@@ -19,9 +19,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from core.events import short_ref
+from core.events import BRANCH_PREFIX, TAG_PREFIX, RefKind, short_ref
 from core.image_refs import canonical
 from core.plan import TRIGGER_BASE_IMAGE, TRIGGER_SCHEDULE
+from core.rules import BuildRule, compile_source
+
+MAX_SCHEDULED_REFS = 20
+"""A regex rule's schedule rebuilds at most this many of the refs it matches."""
 
 
 @dataclass(frozen=True)
@@ -178,3 +182,15 @@ def rebuild_cause(change: BaseChange, user: BaseUser, event_id: int | None) -> R
                         chain=change.chain + (user.rule,), event_id=event_id,
                         base=change.reference, old_digest=user.digest,
                         new_digest=change.digest, source=change.source)
+
+
+def scheduled_refs(rule: BuildRule, remote_refs: list[str]) -> tuple[list[str], list[str]]:
+    """(the refs a schedule rebuilds, the matching ones left out past MAX_SCHEDULED_REFS): a
+    literal rule's ref; a regex rule's matching refs on the remote, in name order."""
+    prefix = BRANCH_PREFIX if rule.source_type is RefKind.BRANCH else TAG_PREFIX
+    if not rule.is_regex:
+        return [prefix + rule.source], []
+    pattern = compile_source(rule.pattern)
+    matching = sorted(ref for ref in remote_refs
+                      if ref.startswith(prefix) and pattern.search(ref[len(prefix):]))
+    return matching[:MAX_SCHEDULED_REFS], matching[MAX_SCHEDULED_REFS:]

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import PayloadError
-from core.tags import is_valid_name, is_valid_reference, is_valid_tag
+from core.tags import is_valid_reference, is_valid_tag
 
 CONTENT_TYPE = "application/vnd.docker.distribution.events.v1+json"
 MAX_BODY_BYTES = 1024 * 1024
@@ -26,6 +26,8 @@ MAX_ID_LENGTH = 128
 MAX_FIELD_LENGTH = 255
 _ID = re.compile(r"[A-Za-z0-9._:-]+", re.ASCII)
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}", re.ASCII)
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_PATH = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*", re.ASCII)
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:]+\](?::[0-9]{1,5})?",
                    re.ASCII)
 MANIFEST_TYPES = frozenset({
@@ -112,7 +114,7 @@ def _tag_push(event: Any, where: str) -> TagPush | None:
     host = _text(request, "host", f"{where}.request") or _url_host(target, where)
     if not is_valid_tag(tag):
         raise PayloadError(f"{where}.target.tag is not a valid tag")
-    if repository is None or not is_valid_name(repository) or digest is None:
+    if repository is None or not _PATH.fullmatch(repository) or digest is None:
         raise PayloadError(f"{where}.target.repository is not a valid repository name")
     if not _DIGEST.fullmatch(digest):
         raise PayloadError(f"{where}.target.digest must be sha256:<64 hex digits>")
