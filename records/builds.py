@@ -109,6 +109,7 @@ class BuildFilter:
     provider: str | None = None
     status: str | None = None
     refs: tuple[str, ...] | None = None
+    trigger: str | None = None
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         """`query` narrowed to the builds this filter keeps."""
@@ -121,6 +122,8 @@ class BuildFilter:
             q = q.where(builds.c.status == self.status)
         if self.refs is not None:
             q = q.where(builds.c.ref.in_(self.refs))
+        if self.trigger is not None:
+            q = q.where(builds.c.trigger == self.trigger)
         return q
 
 
