@@ -89,6 +89,8 @@ class RegistryClient:
                 if auth is None:
                     return ManifestAnswer(status=401, message=_unauthorized(login))
                 answer = self._request("HEAD", url, {"Authorization": auth})
+                if answer.status_code == 401:
+                    return ManifestAnswer(status=401, message=_unauthorized(login))
             return self._read(answer, url)
         except requests.RequestException as exc:
             return ManifestAnswer(status=0, message=f"no answer from the registry: "
