@@ -1,7 +1,8 @@
 """Record the base images a build used, with their digests (after the build, before the push).
 
 Bases are the Dockerfile's FROM images after build arguments (core/dockerfile.py; a FROM that
-needs a secret build argument is left out, so no secret reaches the record). Each digest is
+needs a secret build argument is left out, so no secret reaches the record, and so is one that
+is no image reference). Each digest is
 the one BuildKit printed, else the engine's (workers/base_digests.py). A base change later
 rebuilds the rule when its digest moves (core/rebuilds.py). Recording never fails a build.
 """
@@ -58,9 +59,13 @@ def used_bases(work: BuildWork, dockerfile: Path, images: ImageStore,
                built: BuiltImage) -> list[tuple[str, str | None]]:
     """(FROM reference, digest used) of each base image of the build."""
     text = dockerfile.read_text(encoding="utf-8", errors="replace")
+    plan = work.build.plan
+    hidden = {name: f"${{{name}}}" for name, _ in plan.secret_build_args}  # left unresolved
     resolved = dict(built.resolved_bases)
     found: list[tuple[str, str | None]] = []
-    for reference in base_images(text, dict(work.build.plan.build_args)):
+    for reference in base_images(text, dict(plan.build_args) | hidden):
+        if parse_image(reference) is None:
+            continue  # e.g. an ARG without a value: no image the build could have used
         digest = resolved.get(canonical(reference))
         if digest is None:
             digest = images.base_digest(reference, auth_config=_login(work.secrets, reference))
