@@ -36,6 +36,7 @@ ACCEPT = ", ".join((
 ))
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 LOOPBACK = ("127.", "localhost", "[::1]")
+INSECURE_REALM = "the registry's token service is not HTTPS; no login is sent there"
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,11 @@ class RegistryClient:
         try:
             answer = self._request("HEAD", url, {})
             if answer.status_code == 401:
-                auth = self._authorization(answer, login, url)
+                auth = self._authorization(answer, login)
                 if auth is None:
                     return ManifestAnswer(status=401, message=_unauthorized(login))
+                if auth == INSECURE_REALM:
+                    return ManifestAnswer(status=401, message=INSECURE_REALM)
                 answer = self._request("HEAD", url, {"Authorization": auth})
                 if answer.status_code == 401:
                     return ManifestAnswer(status=401, message=_unauthorized(login))
@@ -129,9 +132,10 @@ class RegistryClient:
             return ManifestAnswer(status=0, message="the manifest is larger than 4 MiB")
         return ManifestAnswer(digest="sha256:" + hashlib.sha256(body).hexdigest())
 
-    def _authorization(self, answer: requests.Response, login: tuple[str, str] | None,
-                       url: str) -> str | None:
-        """The Authorization header the registry's challenge asks for, or None."""
+    def _authorization(self, answer: requests.Response, login: tuple[str, str] | None
+                       ) -> str | None:
+        """The Authorization header the registry's challenge asks for, None when there is
+        none to give, or INSECURE_REALM."""
         challenge = answer.headers.get("WWW-Authenticate", "")
         scheme, _, rest = challenge.partition(" ")
         if scheme.lower() == "basic":
@@ -143,7 +147,7 @@ class RegistryClient:
         target = urlsplit(realm)
         if target.scheme != "https" and not (target.scheme == "http" and
                                              target.netloc.startswith(LOOPBACK)):
-            return None  # a token realm over plain HTTP elsewhere would expose the login
+            return INSECURE_REALM  # a token realm over plain HTTP would expose the login
         query = urlencode({k: v for k, v in fields.items() if k in ("service", "scope")})
         response = self.session.get(f"{realm}?{query}", auth=login, timeout=TIMEOUT,
                                     allow_redirects=False, stream=True)

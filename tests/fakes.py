@@ -11,6 +11,7 @@ from typing import Any
 from core.errors import CloneError, ImageBuildError, PushError
 from notify.http import HttpAnswer, HttpFailure
 from records.builds import BuildRecord
+from service.registry_client import ManifestAnswer
 from workers.build_spec import BuildSpec, BuildStopped, BuiltImage, ImageBuilder, Log
 from workers.manifests import staging_reference
 from workers.ports import ImageStore, SourceCheckout, WorkerTools
@@ -288,3 +289,17 @@ class FakeTools(WorkerTools):
     def images(self, *, log: Log) -> ImageStore:
         """The fake image store."""
         return self.images_fake
+
+
+class RecordingManifests:
+    """A ManifestClient (service/registry_client.py) answering from `answers` by reference
+    (default: unknown, 404) and recording each HEAD with its login."""
+
+    def __init__(self, answers: dict[str, ManifestAnswer] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.heads: list[tuple[str, tuple[str, str] | None]] = []
+
+    def head(self, reference: str, *, login: tuple[str, str] | None = None) -> ManifestAnswer:
+        """The scripted answer for `reference`."""
+        self.heads.append((reference, login))
+        return self.answers.get(reference, ManifestAnswer(status=404, message="HTTP 404"))

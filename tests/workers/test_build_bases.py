@@ -3,14 +3,19 @@ digest from its log, else the engine's (with the repository's pull_auth), never 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import pytest
 
+from core.config import Settings
 from core.credentials import PullAuth, SecretRef
 from core.status import BuildStatus
+from records.builds import BuildStore
+from records.db import make_engine
+from records.migrate import prepare
 from tests.fakes import FakeImages, FakeTools, fake_digest
-from tests.workers.test_pipeline import Run, run, settings, store  # noqa: F401 - fixtures
+from tests.workers.test_pipeline import Run
 from workers.base_digests import ResolvedBases
 
 RESOLVED = "sha256:" + "a" * 64
@@ -25,6 +30,17 @@ FROM busybox
 FROM private.example.com/${TOKEN}/image
 COPY --from=build /out /out
 """
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Iterator[Run]:
+    """execute_build with fakes on a fresh SQLite store (tests/workers/test_pipeline.py)."""
+    engine = make_engine(f"sqlite:///{tmp_path}/bases.db")
+    prepare(engine, mode="auto")
+    yield Run(BuildStore(engine), Settings(var_dir=str(tmp_path / "var"), database_url="",
+                                           redis_url="", rules_path="", api_token="",
+                                           secret_key="", build_network="none"))
+    engine.dispose()
 
 
 def tools(output: str = "", **images: object) -> FakeTools:
