@@ -18,9 +18,10 @@ from core.rebuilds import RebuildCause, RuleRef
 from core.status import BuildStatus
 from records.builds import BuildStore
 from records.schema import builds
-from tests.conftest import make_repo, repo_yaml
+from tests.conftest import WebhookSender, make_repo, repo_yaml
 from tests.factories import stored_build
 from tests.fakes import RecordingQueue
+from tests.service.test_webhooks import push_payload
 
 TOKEN = "registry-token-0123456789"
 BASE = "127.0.0.1:5000/base/busybox:latest"
@@ -296,3 +297,22 @@ def test_oversized_bodies_are_refused_before_reading(hook_app: Flask) -> None:
 
     assert (declared.status_code, chunked.status_code) == (413, 413)
     assert queued_builds(hook_app) == []
+
+
+def test_a_push_of_the_commit_a_rebuild_is_building_coalesces_with_it(
+        hook_app: Flask, source: tuple[Path, str]) -> None:
+    _, head = source
+    built_from(hook_app, commit="c" * 40)
+    client = hook_app.test_client()
+    post(client, envelope(push_event()))
+    (rebuild,) = queued_builds(hook_app)
+    payload = push_payload(ref="refs/heads/master", after=head)
+    payload["repository"]["full_name"] = "acme/webapp"
+    payload["head_commit"]["id"] = head
+
+    answer = WebhookSender(client).github(payload)
+
+    assert answer.status_code == 202, answer.get_json()
+    assert answer.get_json()["builds"] == []
+    assert rebuild.id in answer.get_json()["ignored"]
+    assert queued_builds(hook_app) == [rebuild]
