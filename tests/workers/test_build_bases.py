@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import docker.errors
 import pytest
 
 from core.config import Settings
@@ -16,7 +17,7 @@ from records.db import make_engine
 from records.migrate import prepare
 from tests.fakes import FakeImages, FakeTools, fake_digest
 from tests.workers.test_pipeline import Run
-from workers.base_digests import ResolvedBases
+from workers.base_digests import ResolvedBases, local_or_registry_digest
 
 RESOLVED = "sha256:" + "a" * 64
 DOCKERFILE = """\
@@ -131,3 +132,48 @@ def test_other_lines_naming_from_are_not_taken_for_bases() -> None:
     tap("#6 [2/2] RUN echo FROM x@" + RESOLVED + "\n")
     tap("#7 0.2 FROM busybox@" + RESOLVED + "\n")
     assert tap.found() == ()
+
+
+class EngineStub:
+    """docker-py's two calls the digest lookup makes: local images, the registry's answer."""
+
+    def __init__(self, local: dict[str, list[str]], registry: dict[str, str]) -> None:
+        self.local = local
+        self.registry = registry
+        self.asked: list[tuple[str, object]] = []
+
+    def inspect_image(self, reference: str) -> dict[str, object]:
+        if reference not in self.local:
+            raise docker.errors.ImageNotFound(reference)
+        return {"Id": "sha256:" + "0" * 64, "RepoDigests": self.local[reference]}
+
+    def inspect_distribution(self, reference: str, auth_config: object = None
+                             ) -> dict[str, object]:
+        self.asked.append((reference, auth_config))
+        if reference not in self.registry:
+            raise docker.errors.APIError("manifest unknown")
+        return {"Descriptor": {"digest": self.registry[reference]}}
+
+
+D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+
+
+@pytest.mark.parametrize(("reference", "local", "registry", "digest"), [
+    ("busybox", {"busybox": [f"busybox@{D1}", f"127.0.0.1:5000/x@{D2}"]}, {}, D1),
+    ("127.0.0.1:5000/x", {"127.0.0.1:5000/x": [f"busybox@{D1}", f"127.0.0.1:5000/x@{D2}"]}, {},
+     D2),
+    ("127.0.0.1:5000/x", {"127.0.0.1:5000/x": [f"127.0.0.1:5000/x@{D1}",
+                                              f"127.0.0.1:5000/x@{D2}"]},
+     {"127.0.0.1:5000/x": D2}, D2),
+    ("127.0.0.1:5000/x", {}, {"127.0.0.1:5000/x": D2}, D2),
+    ("local/busybox:latest", {"local/busybox:latest": []}, {}, None),
+    ("127.0.0.1:5000/gone", {}, {}, None),
+    (f"busybox@{D1}", {}, {}, D1),
+], ids=["repo-digest-of-its-repository", "not-another-repositorys", "several-asks-the-registry",
+        "not-local-asks-the-registry", "local-only", "nowhere", "pinned"])
+def test_the_engines_digest_of_a_base(reference: str, local: dict[str, list[str]],
+                                      registry: dict[str, str], digest: str | None) -> None:
+    engine = EngineStub(local, registry)
+    assert local_or_registry_digest(engine, reference, {"username": "u", "password": "p"}) \
+        == digest
+    assert all(auth == {"username": "u", "password": "p"} for _, auth in engine.asked)
