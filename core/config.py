@@ -45,6 +45,8 @@ class Settings:
     build_network: str = defaults.BUILD_NETWORK
     build_limits: BuildLimits = BuildLimits()
     buildkit_cgroup: str = defaults.BUILDKIT_CGROUP
+    registry_token: str = ""
+    scheduler_interval: int = defaults.SCHEDULER_INTERVAL
 
     @property
     def workspace_dir(self) -> str:
@@ -150,6 +152,9 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         build_network=network,
         build_limits=_limits(environ),
         buildkit_cgroup=_cgroup(environ),
+        registry_token=environ.get("AUTOBUILD_REGISTRY_TOKEN", "").strip(),
+        scheduler_interval=_int(environ, "AUTOBUILD_SCHEDULER_INTERVAL",
+                                defaults.SCHEDULER_INTERVAL),
     )
 
 

@@ -69,3 +69,6 @@ BUILD_NETWORK = "default"
 
 DOCKER_HOST = "unix:///var/run/docker.sock"
 """The Docker engine workers build with, as DOCKER_HOST spells it."""
+
+SCHEDULER_INTERVAL = 15
+"""Seconds between two rounds of the scheduler (registry polling and rebuild schedules)."""

@@ -23,6 +23,13 @@ TRIGGER_MANUAL = "manual"
 TRIGGER_RETRY = "retry"
 TRIGGER_URL = "trigger"
 """A Docker Hub trigger URL's call: a Build now that a script made with a trigger token."""
+TRIGGER_BASE_IMAGE = "base_image"
+"""A rebuild because a base image of the rule's latest build changed (core/rebuilds.py)."""
+TRIGGER_SCHEDULE = "schedule"
+"""A rebuild on the rule's `rebuild: {schedule: …}`."""
+TRIGGERS = (TRIGGER_PUSH, TRIGGER_MANUAL, TRIGGER_RETRY, TRIGGER_URL, TRIGGER_BASE_IMAGE,
+            TRIGGER_SCHEDULE)
+"""Every trigger a build can have, as the API and the filters spell them."""
 
 INPUT_FIELDS = ("dockerfile", "context", "build_args", "secret_build_args", "target",
                 "builder", "platforms", "secrets")

@@ -17,6 +17,7 @@ from core.build_limits import BuildLimits
 from core.credentials import GitAuth, PullAuth, RegistryAuth, SecretRef
 from core.events import RefKind
 from core.notify.targets import StatusTarget, WebhookTarget
+from core.rebuild_policy import RebuildPolicy
 from core.regex import compile_regex
 from core.tags import split_templates
 
@@ -56,6 +57,7 @@ class BuildRule:
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
     lfs: bool = defaults.LFS
     limits: BuildLimits = BuildLimits()
+    rebuild: RebuildPolicy | None = None
 
     @property
     def is_regex(self) -> bool:
@@ -93,6 +95,11 @@ class RepositoryConfig:
     pull_auth: tuple[PullAuth, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
+    rebuild: RebuildPolicy | None = None
+
+    def rebuild_policy(self, rule: BuildRule) -> RebuildPolicy:
+        """The rule's `rebuild:` keys over the repository's (core/rebuild_policy.py)."""
+        return (rule.rebuild or RebuildPolicy()).over(self.rebuild)
 
     def rule_env(self, rule: BuildRule
                  ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:

@@ -28,6 +28,7 @@ from core.rules_credentials import (
     trigger_tokens,
     webhook_secrets,
 )
+from core.rules_rebuild import rebuild_policy
 from core.rules_values import build_env, named_values
 from core.rules_yaml import Reader
 from core.tags import (
@@ -43,13 +44,13 @@ from core.tags import (
 REPOSITORY_KEYS = frozenset({
     "name", "provider", "clone_url", "secret", "secrets", "insecure_no_secret", "image",
     "hooks", "registry_auth", "git_auth", "rules", "insecure_clone_url", "status", "notify",
-    "trigger_token", "pull_auth", "env", "secret_env",
+    "trigger_token", "pull_auth", "env", "secret_env", "rebuild",
 })
 RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
     "secret_build_args", "included_files", "ignored_files", "cache", "nocache", "pull",
     "submodules", "lfs", "timeout", "labels", "env", "secret_env", "builder", "platforms",
-    "secrets", "memory", "cpus",
+    "secrets", "memory", "cpus", "rebuild",
 })
 
 
@@ -131,6 +132,7 @@ def _repository(reader: Reader, node: yaml.Node, path: str, builder: str
     tokens = trigger_tokens(reader, f.get("trigger_token"), f"{path}.trigger_token")
     pulls = pull_auths(reader, f.get("pull_auth"), f"{path}.pull_auth")
     env, secret_env = build_env(reader, f, path)
+    rebuild = rebuild_policy(reader, f, path)
     rules_node = f.get("rules")
     rules = (default_rules(builder) if rules_node is None
              else _rules(reader, rules_node, f"{path}.rules", builder))
@@ -142,7 +144,7 @@ def _repository(reader: Reader, node: yaml.Node, path: str, builder: str
         insecure_no_secret=insecure, rules=rules, hooks=hooks, registry_auth=auth,
         git_auth=git, status=status, notify=notify,
         default_rules=rules_node is None, trigger_tokens=tokens,
-        pull_auth=pulls, env=env, secret_env=secret_env,
+        pull_auth=pulls, env=env, secret_env=secret_env, rebuild=rebuild,
     )
     return repo
 
@@ -230,6 +232,7 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
     secrets = rules_build.secrets(reader, f, path, builder)
     limits = rules_build.limits(reader, f, path)
     labels = reader.string_map(f.get("labels"), f"{path}.labels")
+    rebuild = rebuild_policy(reader, f, path)
     if reader.count() > before:
         return None
     assert kind is not None and source is not None and tag is not None and timeout is not None
@@ -240,7 +243,7 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
         platforms=platforms, secrets=secrets, limits=limits,
         included_files=globs["included_files"],
         ignored_files=globs["ignored_files"], timeout=timeout, env=env, secret_env=secret_env,
-        **rule_flags,
+        rebuild=rebuild, **rule_flags,
     )
 
 

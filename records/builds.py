@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, 
 
 from core.defaults import LOG_CAP_BYTES
 from core.plan import BuildPlan
+from core.rebuilds import RebuildCause
 from core.status import BuildStatus
 from records.db import Clock, iso, make_engine, new_build_id, utcnow
 from records.logs import BuildLogMixin
@@ -47,6 +48,8 @@ class BuildRecord:
     heartbeat_at: datetime | None = None
     reused_from: str | None = None
     platform_digests: tuple[tuple[str, str], ...] = ()
+    bases: tuple[tuple[str, str | None], ...] = ()  # (FROM reference, digest used or None)
+    cause: RebuildCause | None = None  # why a base_image or schedule build was queued
 
     @property
     def duration_seconds(self) -> float | None:
@@ -82,6 +85,10 @@ class BuildRecord:
             "finished_at": iso(self.finished_at),
             "duration_seconds": self.duration_seconds,
             "phases": self.phase_times(),
+            "bases": [{"reference": reference, "digest": digest}
+                      for reference, digest in self.bases],
+            "cause": self.cause.to_dict() if self.cause else None,
+            "reason": self.cause.describe() if self.cause else None,
         }
 
     def phase_times(self) -> dict[str, str | None]:
@@ -102,6 +109,7 @@ class BuildFilter:
     provider: str | None = None
     status: str | None = None
     refs: tuple[str, ...] | None = None
+    trigger: str | None = None
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         """`query` narrowed to the builds this filter keeps."""
@@ -114,6 +122,8 @@ class BuildFilter:
             q = q.where(builds.c.status == self.status)
         if self.refs is not None:
             q = q.where(builds.c.ref.in_(self.refs))
+        if self.trigger is not None:
+            q = q.where(builds.c.trigger == self.trigger)
         return q
 
 
@@ -197,6 +207,12 @@ class BuildStore(BuildLogMixin):
                                digest=digest, superseded_by=superseded_by)
         return moved > 0
 
+    def record_bases(self, build_id: str, bases: Sequence[tuple[str, str | None]]) -> None:
+        """Remember the base images (FROM references, with the digest used) a build used."""
+        with self.engine.begin() as conn:
+            conn.execute(update(builds).where(builds.c.id == build_id).values(
+                bases=json.dumps([list(pair) for pair in bases])))
+
     def record_platform_digests(self, build_id: str,
                                 digests: Sequence[tuple[str, str]]) -> None:
         """Remember each platform's manifest digest of a multi-platform build's list."""
@@ -232,6 +248,9 @@ def build_from_row(row: Any) -> BuildRecord:
         reused_from=row["reused_from"],
         platform_digests=tuple((str(p), str(d)) for p, d in
                                json.loads(row["platform_digests"] or "[]")),
+        bases=tuple((str(r), None if d is None else str(d))
+                    for r, d in json.loads(row["bases"] or "[]")),
+        cause=RebuildCause.from_dict(json.loads(row["cause"])) if row["cause"] else None,
     )
 
 

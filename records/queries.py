@@ -22,8 +22,10 @@ PROBES_PER_QUERY = 200  # SQLite allows 500 terms in one compound SELECT
 ACTIVE = (BuildStatus.QUEUED, *sorted(RUNNING))
 
 
-def latest_per_rule(engine: Engine, rules: Iterable[RuleKey]) -> dict[RuleKey, BuildRecord]:
-    """The newest build of each of these rules, in one statement (per 200 rules).
+def latest_per_rule(engine: Engine, rules: Iterable[RuleKey], *,
+                    status: BuildStatus | None = None) -> dict[RuleKey, BuildRecord]:
+    """The newest build (of `status`, when given) of each of these rules, in one statement
+    (per 200 rules).
 
     Each rule is a `ORDER BY created_at DESC LIMIT 1` probe that walks the
     (repository, created_at) index from the newest end, and the probes are glued with
@@ -36,10 +38,10 @@ def latest_per_rule(engine: Engine, rules: Iterable[RuleKey]) -> dict[RuleKey, B
     for start in range(0, len(keys), PROBES_PER_QUERY):
         chunk = keys[start:start + PROBES_PER_QUERY]
         with engine.connect() as conn:
-            rows = conn.execute(_latest_statement(len(chunk)), {
+            rows = conn.execute(_latest_statement(len(chunk), status is not None), {
                 f"{name}{n}": value for n, key in enumerate(chunk)
                 for name, value in zip(("r", "p", "i"), key, strict=True)
-            }).mappings().all()
+            } | ({"status": status.value} if status is not None else {})).mappings().all()
         for row in rows:
             build = build_from_row(row)
             found[(build.repository, build.provider, build.rule_index)] = build
@@ -47,12 +49,13 @@ def latest_per_rule(engine: Engine, rules: Iterable[RuleKey]) -> dict[RuleKey, B
 
 
 @functools.lru_cache(maxsize=64)
-def _latest_statement(count: int) -> TextualSelect:
+def _latest_statement(count: int, of_status: bool = False) -> TextualSelect:
     """The UNION ALL of `count` newest-build probes (plain SQL: building it with the expression
     language on every request cost more than running it)."""
+    status = " AND status = :status" if of_status else ""
     probes = " UNION ALL ".join(
         f"SELECT * FROM (SELECT id FROM builds WHERE repository = :r{n} AND provider = :p{n} "
-        f"AND rule_index = :i{n} ORDER BY created_at DESC, id DESC LIMIT 1) AS probe{n}"
+        f"AND rule_index = :i{n}{status} ORDER BY created_at DESC, id DESC LIMIT 1) AS probe{n}"
         for n in range(count))
     return text(f"SELECT * FROM builds WHERE id IN ({probes})").columns(*builds.c)
 

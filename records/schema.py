@@ -1,5 +1,5 @@
 """SQLAlchemy tables of the system of record: builds, their logs and events, webhook deliveries,
-trigger calls, and the notifications outbox."""
+trigger calls, the notifications outbox, and what rebuilds builds without a push."""
 
 from __future__ import annotations
 
@@ -76,6 +76,8 @@ builds = Table(
     Column("input_key", String(64)),  # BuildPlan.inputs_key(): same key and commit, same image
     Column("reused_from", String(32)),  # the build whose image this one pushed (a retag)
     Column("platform_digests", Text),  # JSON [[platform, manifest digest], …] (multi-platform)
+    Column("bases", Text),  # JSON [[FROM reference, digest or null], …] of a successful build
+    Column("cause", Text),  # JSON core.rebuilds.RebuildCause of a base_image or schedule build
     Index("ix_builds_created", "created_at"),
     Index("ix_builds_rule_ref", "repository", "rule_index", "ref", "status"),
     Index("ix_builds_rule_latest", "repository", "provider", "rule_index", "created_at"),
@@ -166,4 +168,71 @@ trigger_log = Table(
     Column("status_code", Integer, nullable=False),
     Column("received_at", UTCDateTime(), nullable=False),
     Index("ix_trigger_log_repository", "repository", "provider", "id"),
+)
+
+rebuild_events = Table(
+    "rebuild_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # notification | poll | schedule
+    Column("dedupe_key", String(200)),  # notification: registry:<event id>
+    Column("origin", String(700), nullable=False),  # the cascade it belongs to
+    Column("reference", String(512)),  # the base image (NULL for a schedule's run)
+    Column("digest", String(140)),
+    Column("pusher_build_id", String(32)),  # our build whose push this was, if any
+    Column("outcome", String(16), nullable=False),  # queued | ignored | duplicate
+    Column("reason", Text),
+    Column("build_ids", Text, nullable=False),  # JSON list
+    Column("received_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("dedupe_key", name="uq_rebuild_event_dedupe"),
+    Index("ix_rebuild_events_pusher", "pusher_build_id"),
+)
+
+rebuild_decisions = Table(
+    "rebuild_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", Integer, ForeignKey("rebuild_events.id"), nullable=False),
+    Column("repository", String(255), nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("rule_index", Integer, nullable=False),
+    Column("ref", String(1024), nullable=False),
+    Column("verdict", String(16), nullable=False),  # core.rebuilds.Verdict
+    Column("reason", Text, nullable=False),
+    Column("build_id", String(32)),  # the rebuild queued, or the build that already did it
+    Column("decided_at", UTCDateTime(), nullable=False),
+    Index("ix_rebuild_decisions_repository", "repository", "provider", "id"),
+    Index("ix_rebuild_decisions_event", "event_id"),
+)
+
+rebuild_claims = Table(
+    "rebuild_claims",
+    metadata,
+    Column("claim_key", String(64), primary_key=True),  # core.rebuilds.claim_key
+    Column("origin", String(700), nullable=False),
+    Column("build_id", String(32), ForeignKey("builds.id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+base_checks = Table(
+    "base_checks",
+    metadata,
+    Column("reference", String(512), primary_key=True),  # canonical host/path:tag
+    Column("digest", String(140)),  # the registry's, at the last check that answered
+    Column("outcome", String(16)),  # unchanged | changed | rate_limited | failed
+    Column("message", Text),
+    Column("failures", Integer, nullable=False),
+    Column("checked_at", UTCDateTime()),
+    Column("next_check_at", UTCDateTime(), nullable=False),
+)
+
+rebuild_schedules = Table(
+    "rebuild_schedules",
+    metadata,
+    Column("repository", String(255), primary_key=True),
+    Column("provider", String(32), primary_key=True),
+    Column("rule_index", Integer, primary_key=True),
+    Column("expression", String(300), nullable=False),  # "<cron> <time zone>"
+    Column("last_due_at", UTCDateTime(), nullable=False),  # the last run claimed
+    Column("last_run_at", UTCDateTime()),  # when that run was queued (NULL: not yet)
 )

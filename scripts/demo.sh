@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Seed the demo: a small app with a Dockerfile committed into var/demo/hello.git (a bare repo the
-# example rules point at), and var/secrets.env with a generated API token and webhook secret.
+# example rules point at), FROM the registry's base image 127.0.0.1:5000/local/busybox (pushing a
+# new one rebuilds the demo), and var/secrets.env with a generated API token, webhook secret and
+# registry notification token.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,12 +17,16 @@ if [ ! -f "$VAR/secrets.env" ]; then
     echo "AUTOBUILD_DEMO_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   } >"$VAR/secrets.env"
 fi
+if ! grep -q '^AUTOBUILD_REGISTRY_TOKEN=' "$VAR/secrets.env"; then  # the registry's notifications
+  (umask 077; echo "AUTOBUILD_REGISTRY_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+    >>"$VAR/secrets.env")
+fi
 
 if [ ! -d "$VAR/demo/hello.git" ]; then
   work=$(mktemp -d)
   mkdir -p "$work/app"
   cat >"$work/Dockerfile" <<'DOCKERFILE'
-FROM local/busybox:latest
+FROM 127.0.0.1:5000/local/busybox:latest
 COPY app/ /app/
 RUN echo "built at $(date -u +%Y-%m-%dT%H:%M:%SZ)" > /app/BUILD_INFO && cat /app/BUILD_INFO
 CMD ["/bin/sh", "/app/hello.sh"]

@@ -29,9 +29,12 @@ if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   wait_for 20 redis redis-cli -p "$REDIS_PORT" ping
 fi
 
+# With AUTOBUILD_REGISTRY_NOTIFY_URL (and AUTOBUILD_REGISTRY_TOKEN) the registry tells Autobuild
+# of every push (POST /hooks/registry), so a new base image rebuilds the images built from it.
+NOTIFY_URL=${AUTOBUILD_REGISTRY_NOTIFY_URL:-}
 if ! curl -fsS http://127.0.0.1:5000/v2/ >/dev/null 2>&1; then
-  echo "stack: starting docker-registry on 127.0.0.1:5000"
-  cat >"$VAR/registry.yml" <<YAML
+  echo "stack: starting docker-registry on 127.0.0.1:5000${NOTIFY_URL:+ (notifying $NOTIFY_URL)}"
+  (umask 077; cat >"$VAR/registry.yml" <<YAML
 version: 0.1
 log:
   level: warn
@@ -43,8 +46,30 @@ storage:
 http:
   addr: 127.0.0.1:5000
 YAML
+  if [ -n "$NOTIFY_URL" ]; then
+    : "${AUTOBUILD_REGISTRY_TOKEN:?AUTOBUILD_REGISTRY_NOTIFY_URL needs AUTOBUILD_REGISTRY_TOKEN}"
+    cat >>"$VAR/registry.yml" <<YAML
+notifications:
+  endpoints:
+    - name: autobuild
+      url: $NOTIFY_URL
+      headers:
+        Authorization: [Bearer $AUTOBUILD_REGISTRY_TOKEN]
+      timeout: 10s
+      threshold: 5
+      backoff: 2s
+      ignore:
+        mediatypes: [application/octet-stream]
+        actions: [pull]
+YAML
+  fi)
   nohup docker-registry serve "$VAR/registry.yml" >"$VAR/log/registry.log" 2>&1 &
+  echo $! >"$VAR/registry.pid"
   wait_for 30 registry curl -fsS http://127.0.0.1:5000/v2/
+elif [ -n "$NOTIFY_URL" ] && ! grep -qsF "url: $NOTIFY_URL" "$VAR/registry.yml"; then
+  echo "stack: the registry on 127.0.0.1:5000 is already running without notifications to" \
+       "$NOTIFY_URL, so pushing a new base image rebuilds nothing; to get them, stop it" \
+       "(kill \$(cat $VAR/registry.pid), or the process serving port 5000) and run this again" >&2
 fi
 
 if ! docker image inspect local/busybox:latest >/dev/null 2>&1; then

@@ -35,6 +35,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         STREAMS_PER_PROCESS=settings.streams_per_process,
         BUILDER=settings.builder,
         TRUSTED_PROXIES=settings.trusted_proxies,
+        REGISTRY_TOKEN=settings.registry_token,
+        SCHEDULER_INTERVAL=settings.scheduler_interval,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
@@ -58,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         outages,
         pages,
         presentation,
+        registry_hooks,
         session_views,
         stream,
         trigger_views,
@@ -71,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web_security.init_app(app, trusted_proxies=int(app.config.get("TRUSTED_PROXIES") or 0))
     app.extensions["login_limiter"] = app.config.get("LOGIN_LIMITER") or LoginLimiter()
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(registry_hooks.bp)
     app.register_blueprint(trigger_views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(presentation.bp)
@@ -83,6 +87,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(badges.bp)
     app.register_blueprint(openapi.bp)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
-    if not app.config.get("TESTING"):
+    if not app.config.get("TESTING") and app.config.get("JANITOR", True):
         janitor.start(app)
     return app

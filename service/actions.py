@@ -47,6 +47,16 @@ def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None
               user: str = "", trigger: str = TRIGGER_MANUAL) -> list[BuildRecord]:
     """Queue builds of `ref`'s current commit for the matching rules (or just `rule_index`);
     `trigger` says who asked (Build now, or a trigger URL)."""
+    plans = plans_at_head(repo, ref, rule_index=rule_index, user=user, trigger=trigger)
+    builds = store().create_builds(plans)
+    enqueue_all(build_queue(), builds)
+    return builds
+
+
+def plans_at_head(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None,
+                  user: str = "", trigger: str = TRIGGER_MANUAL) -> list[BuildPlan]:
+    """The plans of `ref`'s current commit (git ls-remote with the repository's git_auth) for
+    the matching rules (or just `rule_index`); ActionError saying why there are none."""
     ref = ref.strip()
     if (problem := ref_problem(ref)) is not None:
         raise ActionError(422, f"{ref!r} is not a valid branch or tag name: {problem}")
@@ -73,9 +83,7 @@ def build_now(repo: RepositoryConfig, ref: str, *, rule_index: int | None = None
         if rule_index is not None and result.plans:
             raise ActionError(422, f"rule {rule_index} does not match {full_ref}")
         raise ActionError(422, f"no rule builds {full_ref}: {result.explanation()}")
-    builds = store().create_builds(plans)
-    enqueue_all(build_queue(), builds)
-    return builds
+    return plans
 
 
 def _existing(build_id: str) -> BuildRecord:

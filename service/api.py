@@ -8,7 +8,7 @@ from records.builds import BuildFilter
 from service import actions
 from service.actions import ActionError, build_now, find_repository
 from service.auth import actor, bearer_ok, check_read_access, logged_in, require_action
-from service.extensions import delivery_log, outbox, store, trigger_log
+from service.extensions import delivery_log, outbox, rebuild_log, store, trigger_log
 from service.request_args import MAX_OFFSET, query_int
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -35,12 +35,13 @@ def _refused(error: ActionError) -> tuple[Response, int]:
 
 @bp.get("/builds")
 def list_builds() -> Response:
-    """Builds newest first; filters: repository, status, ref; paging: limit, offset."""
+    """Builds newest first; filters: repository, status, ref, trigger; paging: limit, offset."""
     limit, offset = _page_args()
     ref = request.args.get("ref") or None
     where = BuildFilter(repository=request.args.get("repository") or None,
                         status=request.args.get("status") or None,
-                        refs=(ref,) if ref is not None else None)
+                        refs=(ref,) if ref is not None else None,
+                        trigger=request.args.get("trigger") or None)
     builds = store().list_builds(where, limit=limit, offset=offset)
     return jsonify(builds=[b.to_dict() for b in builds])
 
@@ -113,6 +114,15 @@ def list_deliveries() -> Response:
     records = delivery_log().recent_deliveries(limit=limit, offset=offset)
     trusted = logged_in() or bearer_ok()
     return jsonify(deliveries=[d.to_dict(show_rejected_ids=trusted) for d in records])
+
+
+@bp.get("/rebuilds")
+def list_rebuilds() -> Response:
+    """Rebuild events newest first, with each rule's decision; filter: repository."""
+    limit, offset = _page_args()
+    events = rebuild_log().recent_events(limit=limit, offset=offset,
+                                         repository=request.args.get("repository") or None)
+    return jsonify(rebuilds=[e.to_dict() for e in events])
 
 
 @bp.get("/triggers")

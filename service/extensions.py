@@ -17,6 +17,7 @@ from records.db import BUSY_TIMEOUT, make_engine
 from records.deliveries import DeliveryLog
 from records.migrate import prepare
 from records.outbox import Outbox
+from records.rebuild_log import RebuildLog
 from records.triggers import TriggerLog
 from service.queueing import BuildQueue, RQBuildQueue
 from service.rejections import DEFAULT_PER_MINUTE, RefusalBudget
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.extensions["delivery_log"] = DeliveryLog(engine, store)
     app.extensions["outbox"] = Outbox(engine)
     app.extensions["trigger_log"] = TriggerLog(engine)
+    app.extensions["rebuild_log"] = RebuildLog(engine, store)
     app.extensions["stream_slots"] = threading.BoundedSemaphore(
         int(app.config["STREAMS_PER_PROCESS"]))
     app.extensions["refusal_budget"] = RefusalBudget(
@@ -76,6 +78,11 @@ def delivery_log() -> DeliveryLog:
 def trigger_log() -> TriggerLog:
     """The Docker Hub trigger URLs' call log of the current app."""
     return _ext("trigger_log")  # type: ignore[no-any-return]
+
+
+def rebuild_log() -> RebuildLog:
+    """The rebuild events, decisions and claims of the current app."""
+    return _ext("rebuild_log")  # type: ignore[no-any-return]
 
 
 def rules_holder() -> RulesHolder:

@@ -17,6 +17,12 @@ from service.openapi_parts import nullable as _nullable
 from service.openapi_parts import obj as _object
 from service.openapi_parts import ref as _ref
 from service.openapi_parts import text_response as _text
+from service.openapi_rebuilds import (
+    BUILD_FIELDS,
+    REBUILD_PATHS,
+    REBUILD_SCHEMAS,
+    TRIGGER_PARAMETER,
+)
 from service.openapi_triggers import TRIGGER_PATHS, TRIGGER_SCHEMAS
 
 bp = Blueprint("openapi", __name__)
@@ -36,8 +42,8 @@ BUILD = _object({
     "ref": {"type": "string", "example": "refs/heads/main"},
     "commit": {"type": "string", "description": "40-character commit SHA"},
     "status": {"type": "string", "enum": [s.value for s in BuildStatus]},
-    "trigger": {"type": "string", "description": "push, manual (Build now), retry or trigger "
-                "(a Docker Hub trigger URL)"},
+    "trigger": {"type": "string", "description": "push, manual (Build now), retry, trigger "
+                "(a Docker Hub trigger URL), base_image (a base changed) or schedule"},
     "tags": {**STRING_LIST, "description": "Full image references pushed"},
     "digest": _nullable("string", description="The registry's manifest digest; of the manifest "
                         "list when the build made several platforms"),
@@ -62,7 +68,9 @@ BUILD = _object({
     "phases": _object({name: _nullable("string", format="date-time")
                        for name in ("cloning", "building", "pushing", "finished")},
                       ["cloning", "building", "pushing", "finished"]),
-}, ["id", "repository", "provider", "rule_index", "ref", "commit", "status", "trigger", "tags",
+    **BUILD_FIELDS,
+}, [*BUILD_FIELDS, "id", "repository", "provider", "rule_index", "ref", "commit", "status",
+    "trigger", "tags",
     "digest", "platform_digests", "builder", "platforms", "error", "superseded_by",
     "reused_from", "delivery_id", "created_at", "started_at", "finished_at", "duration_seconds",
     "phases"])
@@ -132,6 +140,7 @@ PATHS: dict[str, Any] = {
                 {"name": "status", "in": "query",
                  "schema": {"type": "string", "enum": [s.value for s in BuildStatus]}},
                 {"name": "ref", "in": "query", "schema": {"type": "string"}},
+                TRIGGER_PARAMETER,
                 *PAGING,
             ],
             "responses": {"200": _json(BUILDS_LIST, "A page of builds"), "401": READ_401},
@@ -211,6 +220,7 @@ PATHS: dict[str, Any] = {
                     "A page of deliveries"), "401": READ_401}},
     },
     **TRIGGER_PATHS,
+    **REBUILD_PATHS,
     "/api/openapi.json": {
         "get": {"summary": "This document", "operationId": "getOpenAPI", "tags": ["meta"],
                 "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0.3")}},
@@ -270,7 +280,7 @@ DOCUMENT: dict[str, Any] = {
     "paths": PATHS,
     "components": {
         "schemas": {"Build": BUILD, "Delivery": DELIVERY, "Notification": NOTIFICATION,
-                    "BuildNow": BUILD_NOW, **TRIGGER_SCHEMAS,
+                    "BuildNow": BUILD_NOW, **TRIGGER_SCHEMAS, **REBUILD_SCHEMAS,
                     "HookAnswer": HOOK_ANSWER, "Readiness": READINESS,
                     "Error": _object({"error": {"type": "string"}}, ["error"])},
         "securitySchemes": {"bearerAuth": {

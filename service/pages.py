@@ -24,6 +24,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from core.decision import DeliveryOutcome
+from core.plan import TRIGGERS
 from core.rules import RepositoryConfig
 from core.status import RUNNING, BuildStatus
 from core.triggers import source_id
@@ -35,6 +36,7 @@ from service.auth import (
 )
 from service.extensions import delivery_log, outbox, rules, rules_holder, store, trigger_log
 from service.presentation import commit_url, phase_of, phases, render_log
+from service.rebuild_pages import build_rebuilds, repository_rebuilds
 from service.request_args import MAX_OFFSET, query_int
 
 bp = Blueprint("pages", __name__)
@@ -97,19 +99,28 @@ def _rule_keys(repositories: Iterable[RepositoryConfig]) -> list[queries.RuleKey
     return [(repo.name, repo.provider, rule.index) for repo in repositories for rule in repo.rules]
 
 
+def _trigger_filter() -> str | None:
+    """The `trigger` query argument when it names a trigger (push, base_image, …)."""
+    trigger = request.args.get("trigger") or None
+    return trigger if trigger in TRIGGERS else None
+
+
 @bp.get("/")
 def index() -> str:
     """Builds in progress; every repository's rules with their latest build; deliveries that
-    did not build; recent builds. A fixed number of queries, whatever the size."""
+    did not build; recent builds (of one trigger). A fixed number of queries, whatever the
+    size."""
     repositories = rules().repositories
     engine = _engine()
     active = queries.active_builds(engine)
+    trigger = _trigger_filter()
     return render_template(
         "index.html",
         repositories=repositories,
         latest=queries.latest_per_rule(engine, _rule_keys(repositories)),
         active=active,
-        recent=store().list_builds(limit=15),
+        recent=store().list_builds(BuildFilter(trigger=trigger), limit=15),
+        trigger=trigger or "",
         not_built=delivery_log().recent_deliveries(limit=10, not_built=True),
         rules_error=rules_holder().error,
         refresh=3 if active else 20,
@@ -127,10 +138,11 @@ def repository(name: str) -> str:
     if status is not None and status not in {s.value for s in BuildStatus}:
         status = None
     ref_text = request.args.get("ref", "")
+    trigger = _trigger_filter()
     where = BuildFilter(repository=name, provider=repo.provider if repo else provider,
-                        status=status, refs=_ref_filter(ref_text))
+                        status=status, refs=_ref_filter(ref_text), trigger=trigger)
     pager = Pager(_page_number(), PAGE_SIZE, store().count_builds(where))
-    if repo is None and pager.total == 0 and not (status or ref_text):
+    if repo is None and pager.total == 0 and not (status or ref_text or trigger):
         abort(404)
     builds = store().list_builds(where, limit=PAGE_SIZE, offset=pager.offset)
     latest = queries.latest_per_rule(engine, _rule_keys([repo] if repo else []))
@@ -139,7 +151,9 @@ def repository(name: str) -> str:
     return render_template(
         "repository.html", name=name, repo=repo, latest=latest, builds=builds, pager=pager,
         status=status or "", ref=ref_text, refs=queries.recent_refs(engine, name),
+        trigger=trigger or "",
         trigger_calls=calls, source_id=source_id(repo) if repo else None,
+        **(repository_rebuilds(repo) if repo else {}),
         refresh=3 if any(not b.status.is_terminal() for b in builds) else 20,
     )
 
@@ -168,6 +182,7 @@ def build_page(build_id: str) -> str:
         if build.status is BuildStatus.SUCCESS else [],
         notifications=outbox().for_build(build_id),
         link=commit_url(build.plan.clone_url, build.provider, build.commit),
+        **build_rebuilds(build),
     )
 
 

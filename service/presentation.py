@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, session
 from markupsafe import Markup, escape
 
+from core.plan import TRIGGERS
 from core.status import BuildStatus
 from records.builds import BuildRecord
 
@@ -241,7 +242,7 @@ def render_log(log: str, status: BuildStatus) -> tuple[Markup, bool]:
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {"current_user": _current_user(),
-            "statuses": [s.value for s in BuildStatus]}
+            "statuses": [s.value for s in BuildStatus], "triggers": TRIGGERS}
 
 
 def _current_user() -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 from core.errors import CloneError, ImageBuildError, PushError
 from notify.http import HttpAnswer, HttpFailure
 from records.builds import BuildRecord
+from service.registry_client import ManifestAnswer
 from workers.build_spec import BuildSpec, BuildStopped, BuiltImage, ImageBuilder, Log
 from workers.manifests import staging_reference
 from workers.ports import ImageStore, SourceCheckout, WorkerTools
@@ -195,6 +196,8 @@ class FakeImages(ImageStore):
         self.push_errors = list(push_errors or [])
         self.auth_configs: list[Mapping[str, str] | None] = []
         self.docker_configs: list[str | None] = []
+        self.base_digests: dict[str, str | None] = {}
+        self.base_lookups: list[tuple[str, Mapping[str, str] | None]] = []
 
     def ensure_local(self, reference: str, *, auth_config: Mapping[str, str] | None = None
                      ) -> bool:
@@ -253,6 +256,12 @@ class FakeImages(ImageStore):
         self.events.append(("fetch_by_digest", f"{repository}@{digest}"))
         return IMAGE_ID
 
+    def base_digest(self, reference: str, *, auth_config: Mapping[str, str] | None = None
+                    ) -> str | None:
+        """The scripted digest of a base (`base_digests`), else one made of its name."""
+        self.base_lookups.append((reference, auth_config))
+        return self.base_digests.get(reference, fake_digest("base:" + reference))
+
 
 class FakeTools(WorkerTools):
     """WorkerTools handing out one FakeCheckout, FakeBuilder and FakeImages, which share
@@ -285,3 +294,17 @@ class FakeTools(WorkerTools):
     def engine_problem(self) -> str | None:
         """What `engine_down` says is wrong with the engine (None: it answers)."""
         return self.engine_down
+
+
+class RecordingManifests:
+    """A ManifestClient (service/registry_client.py) answering from `answers` by reference
+    (default: unknown, 404) and recording each HEAD with its login."""
+
+    def __init__(self, answers: dict[str, ManifestAnswer] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.heads: list[tuple[str, tuple[str, str] | None]] = []
+
+    def head(self, reference: str, *, login: tuple[str, str] | None = None) -> ManifestAnswer:
+        """The scripted answer for `reference`."""
+        self.heads.append((reference, login))
+        return self.answers.get(reference, ManifestAnswer(status=404, message="HTTP 404"))

@@ -85,6 +85,8 @@ class BuiltImage:
     image_id: str                            # single platform: the local image id (tagged `tag`);
                                              # multi-platform: the first platform's image id
     platform_images: tuple[tuple[str, str], ...] = ()   # multi-platform: (platform, local ref)
+    resolved_bases: tuple[tuple[str, str], ...] = ()    # (FROM reference as BuildKit spelt it,
+                                                        # the digest it resolved) from its log
 
 
 class ImageBuilder(Protocol):

@@ -7,12 +7,14 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from core.build_limits import NO_LIMITS, BuildLimits, memory_words
 from core.build_options import BUILDKIT, CLASSIC
 from core.errors import ImageBuildError
 from core.plan import BuildPlan
+from workers.base_digests import ResolvedBases
 from workers.build_spec import BuildSpec, BuiltImage, ImageBuilder, Log
 from workers.credentials import BuildSecrets
 from workers.docker_cli import auth_key, default_config_dir, registry_config
@@ -99,9 +101,11 @@ def run_builder(builder: ImageBuilder, spec: BuildSpec, *, name: str, stopper: B
     if spec.cache_from and name == BUILDKIT:
         log(f"Layer cache: {', '.join(spec.cache_from)} from the registry (a rule's first build "
             "has none yet: BuildKit then reports it not found and goes on)\n")
+    tap = ResolvedBases(log)
     try:
         with stopper.building(builder):
-            return builder.build(spec, log=log)
+            built = builder.build(spec, log=tap)
+        return replace(built, resolved_bases=tap.found())
     except ImageBuildError as exc:
         if "network bridge not found" in exc.user_message and spec.network == "default":
             raise ImageBuildError(f"{exc.user_message} ({NETWORK_HINT})") from None

@@ -16,6 +16,7 @@ import docker
 import docker.errors
 
 from core.errors import ImageBuildError, PushError
+from workers.base_digests import local_or_registry_digest
 from workers.base_images import pull_base_images
 from workers.build_spec import Log
 from workers.engine_errors import CONNECTION_ERRORS, describe_connection_error
@@ -80,6 +81,11 @@ class DockerImages:
         except (docker.errors.APIError, *CONNECTION_ERRORS) as exc:
             raise PushError(f"could not fetch {reference} to push it again: "
                             f"{self.failure(exc)}") from None
+
+    def base_digest(self, reference: str, *, auth_config: Mapping[str, str] | None = None
+                    ) -> str | None:
+        """The digest of the base image a build used (workers/base_digests.py)."""
+        return local_or_registry_digest(self.api, reference, auth_config)
 
     def image_id(self, reference: str) -> str:
         """The id of a local image a build hook made; ImageBuildError when it is missing."""

@@ -27,6 +27,7 @@ from core.plan import BuildPlan
 from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.coordination import StartResult, start_build
+from workers.build_bases import record_bases
 from workers.build_spec import BuildStopped, BuiltImage
 from workers.buildlog import FLUSH_INTERVAL, BuildLog
 from workers.credentials import BuildSecrets, CredentialError, resolve_credentials
@@ -230,6 +231,7 @@ def _phases(work: Work, checkout: SourceCheckout) -> Outcome:
                                 stopper=work.stopper, log=log)
         hooks.run("post_build")
         hooks.run_tests()
+        record_bases(work, context_dir / dockerfile, images, built)
         work.stopper.check()
         outcome = _push(work, hooks, images, built, docker_config)
     if work.settings.prune_images:

@@ -98,6 +98,12 @@ class ImageStore(Protocol):
         """The local id of `repository@digest` (pulled unless present), to push it again."""
         ...
 
+    def base_digest(self, reference: str, *, auth_config: Mapping[str, str] | None = None
+                    ) -> str | None:
+        """The digest of base image `reference` a build on this engine used: the local
+        image's (as pulled or pushed), else the registry's; None for a local-only image."""
+        ...
+
 
 class WorkerTools(Protocol):
     """Makes the adapters one build uses, each with that build's log and credentials."""

@@ -32,3 +32,14 @@ def test_unknown_values_are_refused_by_name(name: str, value: str, message: str)
     with pytest.raises(ConfigError) as caught:
         settings_from_env({name: value}, base_dir="/srv")
     assert str(caught.value) == message
+
+
+def test_the_registry_token_and_the_scheduler_interval_are_read() -> None:
+    unset = settings_from_env({}, base_dir="/srv")
+    assert (unset.registry_token, unset.scheduler_interval) == ("", 15)
+    given = settings_from_env({"AUTOBUILD_REGISTRY_TOKEN": " tok-en-123 ",
+                               "AUTOBUILD_SCHEDULER_INTERVAL": "2"}, base_dir="/srv")
+    assert (given.registry_token, given.scheduler_interval) == ("tok-en-123", 2)
+    with pytest.raises(ConfigError) as caught:
+        settings_from_env({"AUTOBUILD_SCHEDULER_INTERVAL": "0"}, base_dir="/srv")
+    assert str(caught.value) == "AUTOBUILD_SCHEDULER_INTERVAL must be positive, got 0"

@@ -58,8 +58,9 @@ def read_build(store: BuildStore, build_id: str, want: dict[str, Any]) -> dict[s
     assert build is not None, f"build {build_id} is gone"
     old_plan = want["plan"]
     api = build.to_dict()
-    assert {key: api.pop(key) for key in ("builder", "platforms", "platform_digests")} == {
-        "builder": "classic", "platforms": [], "platform_digests": []}
+    assert {key: api.pop(key) for key in ("builder", "platforms", "platform_digests",
+                                          "bases")} == {
+        "builder": "classic", "platforms": [], "platform_digests": [], "bases": []}
     added = {key: api.pop(key) for key in set(api) - set(want["api"])}
     assert all(value is None for value in added.values()), f"new API fields: {added}"
     plan = build.plan.to_dict()
