@@ -77,3 +77,21 @@ def private_engine(tmp_path_factory: pytest.TempPathFactory,
         yield engine
     finally:
         engine.stop()
+
+
+def output_of(engine: docker.DockerClient, image: str, *command: str,
+              platform: str | None = None) -> str:
+    """What a command prints to stdout in a networkless container of `image`, removed after.
+
+    Logs are read once the container has exited: following them from start can miss the output
+    of a container that ends before the follow attaches (dockerd 20.10)."""
+    container = engine.containers.create(image, list(command), network_mode="none",
+                                         platform=platform)
+    try:
+        container.start()
+        status = container.wait()["StatusCode"]
+        output = bytes(container.logs(stdout=True, stderr=False)).decode()
+        assert status == 0, f"{command} exited {status}: {output}"
+        return output
+    finally:
+        container.remove(force=True)

@@ -37,6 +37,7 @@ from tests.integration.buildkit_support import (
     write_context,
 )
 from tests.integration.conftest import BASE_IMAGE, REGISTRY, free_port, unique_image
+from tests.integration.engines import output_of
 from workers.build_spec import BuildSpec, BuildStopped, BuiltImage, SecretSource
 from workers.buildkit import PRIVATE_PREFIX, SHM, BuildKitBuilder, private_folder
 from workers.docker_cli import DOCKER_CLI, cli_environment, registry_config
@@ -80,14 +81,6 @@ def build(spec: BuildSpec, made: list[str], log: LogCollector | None = None) -> 
     return BuildKitBuilder().build(spec, log=log or LogCollector())
 
 
-def run_in(engine: docker.DockerClient, image: str, *command: str,
-           platform: str | None = None) -> str:
-    """What a command prints in a container of `image` (no network), removed afterwards."""
-    output = engine.containers.run(image, list(command), network_mode="none", remove=True,
-                                   platform=platform)
-    return bytes(output).decode()
-
-
 def spec_for(tmp_path: Path, content: str, tag: str | None = None, **changes: object
              ) -> BuildSpec:
     """A spec over a fresh context holding a Dockerfile with `content` (and a file to COPY)."""
@@ -113,7 +106,7 @@ def test_options_reach_the_image_and_output_reaches_the_log(
     image = engine.images.get(spec.tag)
     assert built.image_id == image.id and built.platform_images == ()
     assert image.labels["org.example.one"] == "1" and image.labels["org.example.two"] == "2"
-    assert run_in(engine, built.image_id, "cat", "/greeting", "/stage") == (
+    assert output_of(engine, built.image_id, "cat", "/greeting", "/stage") == (
         "greeting=hi there\nfinal\n")
     assert f"run-output-{marker}" in log.text and "[internal] load build definition" in log.text
 
@@ -126,7 +119,7 @@ def test_the_network_option_decides_what_run_steps_reach(
     step = f"RUN wget -q -O /answer http://{REGISTRY}/v2/ # {uuid.uuid4().hex}"
     spec = spec_for(tmp_path, f"FROM {BASE_IMAGE}\n{step}\n", network=network)
     if succeeds:
-        assert run_in(engine, build(spec, made).image_id, "cat", "/answer") == "{}"
+        assert output_of(engine, build(spec, made).image_id, "cat", "/answer") == "{}"
     else:
         with pytest.raises(ImageBuildError, match=r"^\[2/2\] RUN wget"):
             build(spec, made)
@@ -166,8 +159,8 @@ def test_a_cache_mount_keeps_its_content_between_builds(
                   'echo "round $ROUND" >> /cache/rounds && cat /cache/rounds > /seen\n')
     first = build(spec_for(tmp_path, dockerfile, build_args=(("ROUND", "1"),)), made)
     second = build(spec_for(tmp_path, dockerfile, build_args=(("ROUND", "2"),)), made)
-    assert run_in(engine, first.image_id, "cat", "/seen") == "round 1\n"
-    assert run_in(engine, second.image_id, "cat", "/seen") == "round 1\nround 2\n"
+    assert output_of(engine, first.image_id, "cat", "/seen") == "round 1\n"
+    assert output_of(engine, second.image_id, "cat", "/seen") == "round 1\nround 2\n"
 
 
 def test_a_pushed_image_is_the_layer_cache_of_the_next_build(
@@ -186,7 +179,7 @@ def test_a_pushed_image_is_the_layer_cache_of_the_next_build(
                     made, log)
     assert f"importing cache manifest from {spec.tag}" in log.text
     assert f"{step_number(log.text, f'[2/2] {step}')} CACHED" in log.text.splitlines()
-    assert run_in(engine, rebuilt.image_id, "cat", "/marker") == f"{marker}\n"
+    assert output_of(engine, rebuilt.image_id, "cat", "/marker") == f"{marker}\n"
 
 
 def test_secrets_are_used_but_never_in_the_image_or_the_log(
@@ -202,7 +195,7 @@ def test_secrets_are_used_but_never_in_the_image_or_the_log(
     spec = spec_for(tmp_path, dockerfile, secrets=(
         SecretSource("tok", value=value), SecretSource("npmrc", file=str(tmp_path / "npmrc"))))
     built = build(spec, made, log)
-    assert run_in(engine, built.image_id, "cat", "/tok-bytes", "/f-bytes").split() == [
+    assert output_of(engine, built.image_id, "cat", "/tok-bytes", "/f-bytes").split() == [
         str(len(value)), str(len(file_value))]
     history = subprocess.run([DOCKER_CLI, "history", "--no-trunc", built.image_id],
                              capture_output=True, text=True, check=True).stdout
@@ -250,7 +243,7 @@ def test_two_platforms_become_one_manifest_list_run_under_qemu(
             pass
     for platform, arch in (("linux/arm64", "aarch64"), ("linux/amd64", "x86_64")):
         pulled = engine.images.pull(repository, tag="v1", platform=platform)
-        assert run_in(engine, pulled.id, "cat", "/arch", platform=platform) == f"{arch}\n"
+        assert output_of(engine, pulled.id, "cat", "/arch", platform=platform) == f"{arch}\n"
         engine.images.remove(pulled.id, force=True)
 
 

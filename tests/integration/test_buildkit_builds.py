@@ -27,6 +27,7 @@ from tests.integration.conftest import (
     unique_image,
     wait_for_build,
 )
+from tests.integration.engines import output_of
 from workers.docker_cli import DOCKER_CLI
 from workers.image_build import NETWORK_HINT
 
@@ -166,12 +167,10 @@ def test_two_platforms_become_one_list_whose_arm64_image_runs_under_qemu(
     for platform, arch in (("linux/arm64", "aarch64"), ("linux/amd64", "x86_64")):
         pulled = docker_client.images.pull(image, tag="v1", platform=platform)
         try:
-            output = docker_client.containers.run(pulled.id, ["cat", "/arch"],
-                                                  network_mode="none", remove=True,
-                                                  platform=platform)
+            output = output_of(docker_client, pulled.id, "cat", "/arch", platform=platform)
         finally:
             docker_client.images.remove(pulled.id, force=True)
-        assert bytes(output).decode() == f"{arch}\n"
+        assert output == f"{arch}\n"
 
 
 def test_a_failing_platform_fails_the_build_and_no_tag_moves(
