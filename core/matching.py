@@ -168,6 +168,7 @@ def _evaluate(
         status=_status_target(repo, rule), notify=repo.notify, builder=rule.builder,
         platforms=rule.platforms, secrets=rule.secrets,
         env=env, secret_env=secret_env, pull_auth=repo.pull_auth, lfs=rule.lfs,
+        queue=repo.rule_queue(rule),
     )
     reason = f"{prefix}: matches: would push {', '.join(references)}{note}"
     return RuleOutcome(rule, True, references, reason), plan

@@ -50,7 +50,8 @@ class BuildPlan:
     `builder` is buildkit or classic; `platforms` () means the worker's own platform.
     `env`/`secret_env` are the build environment variables hooks get (secret ones resolved by
     the worker); `pull_auth` the registry credentials for base images; `lfs` fetches Git LFS
-    objects into the checkout.
+    objects into the checkout; `queue` is the RQ queue the build waits on (`builds`, or the
+    rule's `queue:` for workers with a capability).
     `forced` says the push was forced (the ref moved to a commit that need not descend from
     `before`); `fixed_tags` are the tags from templates without placeholders (`latest`), which
     every ref of the rule moves; `move_tags_back` is a confirmed Retry of an older commit.
@@ -94,6 +95,7 @@ class BuildPlan:
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
     pull_auth: tuple[PullAuth, ...] = ()
     lfs: bool = defaults.LFS
+    queue: str = defaults.QUEUE_NAME
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -148,6 +150,7 @@ class BuildPlan:
         values["secret_env"] = tuple((str(name), SecretRef.from_dict(ref))
                                      for name, ref in values.get("secret_env", ()))
         values["pull_auth"] = tuple(PullAuth.from_dict(a) for a in values.get("pull_auth", ()))
+        values["queue"] = str(values.get("queue") or defaults.QUEUE_NAME)
         pf = values.get("path_filter")
         if pf is not None:
             values["path_filter"] = PathFilter(
@@ -169,6 +172,8 @@ class BuildPlan:
         chosen = {name: data[name] for name in INPUT_FIELDS}
         if self.lfs:  # LFS files change the image; plans without it keep their earlier keys
             chosen["lfs"] = True
+        if self.queue != defaults.QUEUE_NAME:  # another queue's workers may be another platform
+            chosen["queue"] = self.queue
         text = json.dumps(chosen, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

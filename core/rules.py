@@ -54,6 +54,7 @@ class BuildRule:
     env: tuple[tuple[str, str], ...] = ()
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
     lfs: bool = defaults.LFS
+    queue: str | None = None
 
     @property
     def is_regex(self) -> bool:
@@ -91,6 +92,12 @@ class RepositoryConfig:
     pull_auth: tuple[PullAuth, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
+    queue: str | None = None
+
+    def rule_queue(self, rule: BuildRule) -> str:
+        """The RQ queue `rule`'s builds wait on: the rule's `queue`, else the repository's,
+        else the default `builds`."""
+        return rule.queue or self.queue or defaults.QUEUE_NAME
 
     def rule_env(self, rule: BuildRule
                  ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:
@@ -113,6 +120,11 @@ class RuleSet:
         return next(
             (r for r in self.repositories if r.provider == provider and r.name == name), None
         )
+
+    def queues(self) -> tuple[str, ...]:
+        """Every queue the rules send builds to, sorted (the default `builds` always)."""
+        return tuple(sorted({defaults.QUEUE_NAME} | {
+            repo.rule_queue(rule) for repo in self.repositories for rule in repo.rules}))
 
     def by_name(self, name: str) -> RepositoryConfig | None:
         """The first repository with this name, whatever its provider, or None."""

@@ -1,4 +1,5 @@
-"""Reading a rule's build options: builder, platforms, build arguments and build secrets (no I/O).
+"""Reading a rule's build options: builder, platforms, build arguments, build secrets and the
+queue its builds wait on (no I/O).
 
 Build secrets and secret build arguments become SecretRefs (`${NAME}` or `{file: /path}`): the
 worker reads their values when it builds, so they never reach the database or the queue. What
@@ -14,6 +15,7 @@ from core.build_options import (
     CLASSIC,
     builder_problem,
     platform_problem,
+    queue_problem,
     secret_id_problem,
 )
 from core.credentials import SecretRef
@@ -105,3 +107,12 @@ def secrets(reader: Reader, f: Fields, path: str, builder_name: str
                      f"cannot mount them (RUN --mount=type=secret), and this rule builds with it "
                      f"({_why_classic(f)}): set builder: buildkit")
     return tuple(found)
+
+
+def queue(reader: Reader, f: Fields, path: str) -> str | None:
+    """The `queue` a rule's (or a repository's) builds go to; None when it names none."""
+    name = reader.string(f.get("queue"), f"{path}.queue", None)
+    if name is not None and (problem := queue_problem(name)):
+        reader.error(f["queue"], f"{path}.queue", problem)
+        return None
+    return name

@@ -43,13 +43,13 @@ from core.tags import (
 REPOSITORY_KEYS = frozenset({
     "name", "provider", "clone_url", "secret", "secrets", "insecure_no_secret", "image",
     "hooks", "registry_auth", "git_auth", "rules", "insecure_clone_url", "status", "notify",
-    "trigger_token", "pull_auth", "env", "secret_env",
+    "trigger_token", "pull_auth", "env", "secret_env", "queue",
 })
 RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
     "secret_build_args", "included_files", "ignored_files", "cache", "nocache", "pull",
     "submodules", "lfs", "timeout", "labels", "env", "secret_env", "builder", "platforms",
-    "secrets",
+    "secrets", "queue",
 })
 
 
@@ -131,6 +131,7 @@ def _repository(reader: Reader, node: yaml.Node, path: str, builder: str
     tokens = trigger_tokens(reader, f.get("trigger_token"), f"{path}.trigger_token")
     pulls = pull_auths(reader, f.get("pull_auth"), f"{path}.pull_auth")
     env, secret_env = build_env(reader, f, path)
+    queue = rules_build.queue(reader, f, path)
     rules_node = f.get("rules")
     rules = (default_rules(builder) if rules_node is None
              else _rules(reader, rules_node, f"{path}.rules", builder))
@@ -142,7 +143,7 @@ def _repository(reader: Reader, node: yaml.Node, path: str, builder: str
         insecure_no_secret=insecure, rules=rules, hooks=hooks, registry_auth=auth,
         git_auth=git, status=status, notify=notify,
         default_rules=rules_node is None, trigger_tokens=tokens,
-        pull_auth=pulls, env=env, secret_env=secret_env,
+        pull_auth=pulls, env=env, secret_env=secret_env, queue=queue,
     )
     return repo
 
@@ -228,6 +229,7 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
     builder = rules_build.builder(reader, f, path, default_builder)
     platforms = rules_build.platforms(reader, f, path, builder)
     secrets = rules_build.secrets(reader, f, path, builder)
+    queue = rules_build.queue(reader, f, path)
     labels = reader.string_map(f.get("labels"), f"{path}.labels")
     if reader.count() > before:
         return None
@@ -239,7 +241,7 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
         platforms=platforms, secrets=secrets,
         included_files=globs["included_files"],
         ignored_files=globs["ignored_files"], timeout=timeout, env=env, secret_env=secret_env,
-        **rule_flags,
+        queue=queue, **rule_flags,
     )
 
 
