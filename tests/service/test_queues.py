@@ -87,3 +87,14 @@ def test_without_redis_nothing_is_claimed_about_waiting_builds(
     assert answer.get_json() == {"error": "the queues cannot be read: Redis does not answer"}
     page = client.get("/").get_data(as_text=True)
     assert client.get("/").status_code == 200 and '<section id="queues">' not in page
+
+
+def test_metrics_give_each_queue_its_waiting_jobs_and_live_workers(
+        app_factory: Callable[..., Flask]) -> None:
+    watch = FakeQueueWatch({"builds": ["host-a", "host-b"]}, depths={"arm64": 4})
+    text = make_app(app_factory, watch).test_client().get("/metrics").get_data(as_text=True)
+
+    assert 'autobuild_queue_jobs{queue="arm64"} 4\n' in text
+    assert 'autobuild_queue_jobs{queue="builds"} 0\n' in text
+    assert 'autobuild_queue_workers{queue="arm64"} 0\n' in text
+    assert 'autobuild_queue_workers{queue="builds"} 2\n' in text
