@@ -41,6 +41,7 @@ class Settings:
     notify_backoff: int = defaults.NOTIFY_BACKOFF
     builder: str = defaults.BUILDER
     build_network: str = defaults.BUILD_NETWORK
+    retention_days: int = defaults.RETENTION_DAYS
 
     @property
     def workspace_dir(self) -> str:
@@ -77,6 +78,16 @@ def _count(environ: Mapping[str, str], name: str) -> int:
         return 0
     if not raw.isdecimal() or not raw.isascii():
         raise ConfigError(f"{name} must be a whole number (0 or more), got {raw!r}")
+    return int(raw)
+
+
+def _days(environ: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of days, 0 allowed; `default` when unset."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdecimal() or not raw.isascii():
+        raise ConfigError(f"{name} must be a whole number of days (0 keeps forever), got {raw!r}")
     return int(raw)
 
 
@@ -143,4 +154,5 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         notify_backoff=_int(environ, "AUTOBUILD_NOTIFY_BACKOFF", defaults.NOTIFY_BACKOFF),
         builder=builder,
         build_network=network,
+        retention_days=_days(environ, "AUTOBUILD_RETENTION_DAYS", defaults.RETENTION_DAYS),
     )
