@@ -47,6 +47,7 @@ class Settings:
     buildkit_cgroup: str = defaults.BUILDKIT_CGROUP
     registry_token: str = ""
     scheduler_interval: int = defaults.SCHEDULER_INTERVAL
+    retention_days: int = defaults.RETENTION_DAYS
 
     @property
     def workspace_dir(self) -> str:
@@ -83,6 +84,16 @@ def _count(environ: Mapping[str, str], name: str) -> int:
         return 0
     if not raw.isdecimal() or not raw.isascii():
         raise ConfigError(f"{name} must be a whole number (0 or more), got {raw!r}")
+    return int(raw)
+
+
+def _days(environ: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of days, 0 allowed; `default` when unset."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdecimal() or not raw.isascii():
+        raise ConfigError(f"{name} must be a whole number of days (0 keeps forever), got {raw!r}")
     return int(raw)
 
 
@@ -155,6 +166,7 @@ def settings_from_env(environ: Mapping[str, str], *, base_dir: str) -> Settings:
         registry_token=environ.get("AUTOBUILD_REGISTRY_TOKEN", "").strip(),
         scheduler_interval=_int(environ, "AUTOBUILD_SCHEDULER_INTERVAL",
                                 defaults.SCHEDULER_INTERVAL),
+        retention_days=_days(environ, "AUTOBUILD_RETENTION_DAYS", defaults.RETENTION_DAYS),
     )
 
 

@@ -111,6 +111,15 @@ def registry_name(host: str) -> str:
     return DOCKER_HUB_REGISTRY if lowered in DOCKER_HUB_ALIASES else lowered
 
 
+def image_registry(image: str) -> str:
+    """The registry host an image repository lives on, as docker reads the name: the first
+    component when it has a "." or ":" or is "localhost", else Docker Hub (docker.io)."""
+    first, slash, _ = image.partition("/")
+    if slash and (any(c in first for c in ".:") or first == "localhost"):
+        return registry_name(first)
+    return DOCKER_HUB_REGISTRY
+
+
 @dataclass(frozen=True)
 class GitAuth:
     """Credentials for cloning a private repository: an HTTPS token or an SSH deploy key file."""

@@ -67,6 +67,10 @@ Procfile gives each process 32), so the rest stay free for webhooks and pages.""
 BUILD_NETWORK = "default"
 """The network RUN steps get (AUTOBUILD_BUILD_NETWORK): the engine's default, `none` or `host`."""
 
+RETENTION_DAYS = 90
+"""Days `autobuild gc` keeps the logs of builds that ended (AUTOBUILD_RETENTION_DAYS; 0 keeps
+them forever); the builds themselves are kept."""
+
 DOCKER_HOST = "unix:///var/run/docker.sock"
 """The Docker engine workers build with, as DOCKER_HOST spells it."""
 

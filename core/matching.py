@@ -169,6 +169,7 @@ def _evaluate(
         platforms=rule.platforms, secrets=rule.secrets,
         memory_limit=rule.limits.memory, cpu_limit=rule.limits.millicpus,
         env=env, secret_env=secret_env, pull_auth=repo.pull_auth, lfs=rule.lfs,
+        queue=repo.rule_queue(rule),
     )
     reason = f"{prefix}: matches: would push {', '.join(references)}{note}"
     return RuleOutcome(rule, True, references, reason), plan

@@ -59,7 +59,9 @@ class BuildPlan:
     `env`/`secret_env` are the build environment variables hooks get (secret ones resolved by
     the worker); `pull_auth` the registry credentials for base images; `lfs` fetches Git LFS
     objects into the checkout. `memory_limit` (bytes) and `cpu_limit` (thousandths of a CPU)
-    are the rule's own limits; None takes the worker's default (core/build_limits.py).
+    are the rule's own limits; None takes the worker's default (core/build_limits.py);
+    `queue` is the RQ queue the build waits on (`builds`, or the rule's `queue:` for workers
+    with a capability).
     `forced` says the push was forced (the ref moved to a commit that need not descend from
     `before`); `fixed_tags` are the tags from templates without placeholders (`latest`), which
     every ref of the rule moves; `move_tags_back` is a confirmed Retry of an older commit.
@@ -105,6 +107,7 @@ class BuildPlan:
     lfs: bool = defaults.LFS
     memory_limit: int | None = None
     cpu_limit: int | None = None
+    queue: str = defaults.QUEUE_NAME
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -159,6 +162,7 @@ class BuildPlan:
         values["secret_env"] = tuple((str(name), SecretRef.from_dict(ref))
                                      for name, ref in values.get("secret_env", ()))
         values["pull_auth"] = tuple(PullAuth.from_dict(a) for a in values.get("pull_auth", ()))
+        values["queue"] = str(values.get("queue") or defaults.QUEUE_NAME)
         pf = values.get("path_filter")
         if pf is not None:
             values["path_filter"] = PathFilter(
@@ -180,6 +184,8 @@ class BuildPlan:
         chosen = {name: data[name] for name in INPUT_FIELDS}
         if self.lfs:  # LFS files change the image; plans without it keep their earlier keys
             chosen["lfs"] = True
+        if self.queue != defaults.QUEUE_NAME:  # another queue's workers may be another platform
+            chosen["queue"] = self.queue
         text = json.dumps(chosen, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -58,6 +58,7 @@ class BuildRule:
     lfs: bool = defaults.LFS
     limits: BuildLimits = BuildLimits()
     rebuild: RebuildPolicy | None = None
+    queue: str | None = None
 
     @property
     def is_regex(self) -> bool:
@@ -96,10 +97,16 @@ class RepositoryConfig:
     env: tuple[tuple[str, str], ...] = ()
     secret_env: tuple[tuple[str, SecretRef], ...] = ()
     rebuild: RebuildPolicy | None = None
+    queue: str | None = None
 
     def rebuild_policy(self, rule: BuildRule) -> RebuildPolicy:
         """The rule's `rebuild:` keys over the repository's (core/rebuild_policy.py)."""
         return (rule.rebuild or RebuildPolicy()).over(self.rebuild)
+
+    def rule_queue(self, rule: BuildRule) -> str:
+        """The RQ queue `rule`'s builds wait on: the rule's `queue`, else the repository's,
+        else the default `builds`."""
+        return rule.queue or self.queue or defaults.QUEUE_NAME
 
     def rule_env(self, rule: BuildRule
                  ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:
@@ -122,6 +129,11 @@ class RuleSet:
         return next(
             (r for r in self.repositories if r.provider == provider and r.name == name), None
         )
+
+    def queues(self) -> tuple[str, ...]:
+        """Every queue the rules send builds to, sorted (the default `builds` always)."""
+        return tuple(sorted({defaults.QUEUE_NAME} | {
+            repo.rule_queue(rule) for repo in self.repositories for rule in repo.rules}))
 
     def by_name(self, name: str) -> RepositoryConfig | None:
         """The first repository with this name, whatever its provider, or None."""

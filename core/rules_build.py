@@ -1,4 +1,5 @@
-"""Reading a rule's build options: builder, platforms, arguments, secrets, limits (no I/O).
+"""Reading a rule's build options: builder, platforms, arguments, secrets, limits and the
+queue its builds wait on (no I/O).
 
 Build secrets and secret build arguments become SecretRefs (`${NAME}` or `{file: /path}`): the
 worker reads their values when it builds, so they never reach the database or the queue. What
@@ -15,6 +16,7 @@ from core.build_options import (
     CLASSIC,
     builder_problem,
     platform_problem,
+    queue_problem,
     secret_id_problem,
 )
 from core.credentials import SecretRef
@@ -120,3 +122,10 @@ def limits(reader: Reader, f: Fields, path: str) -> BuildLimits:
         except ValueError as exc:
             reader.error(f[key], f"{path}.{key}", str(exc))
     return BuildLimits(memory=found["memory"], millicpus=found["cpus"])
+def queue(reader: Reader, f: Fields, path: str) -> str | None:
+    """The `queue` a rule's (or a repository's) builds go to; None when it names none."""
+    name = reader.string(f.get("queue"), f"{path}.queue", None)
+    if name is not None and (problem := queue_problem(name)):
+        reader.error(f["queue"], f"{path}.queue", problem)
+        return None
+    return name

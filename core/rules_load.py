@@ -44,13 +44,13 @@ from core.tags import (
 REPOSITORY_KEYS = frozenset({
     "name", "provider", "clone_url", "secret", "secrets", "insecure_no_secret", "image",
     "hooks", "registry_auth", "git_auth", "rules", "insecure_clone_url", "status", "notify",
-    "trigger_token", "pull_auth", "env", "secret_env", "rebuild",
+    "trigger_token", "pull_auth", "env", "secret_env", "rebuild", "queue",
 })
 RULE_KEYS = frozenset({
     "source_type", "source", "tag", "dockerfile", "context", "autobuild", "build_args", "target",
     "secret_build_args", "included_files", "ignored_files", "cache", "nocache", "pull",
     "submodules", "lfs", "timeout", "labels", "env", "secret_env", "builder", "platforms",
-    "secrets", "memory", "cpus", "rebuild",
+    "secrets", "memory", "cpus", "rebuild", "queue",
 })
 
 
@@ -133,6 +133,7 @@ def _repository(reader: Reader, node: yaml.Node, path: str, builder: str
     pulls = pull_auths(reader, f.get("pull_auth"), f"{path}.pull_auth")
     env, secret_env = build_env(reader, f, path)
     rebuild = rebuild_policy(reader, f, path)
+    queue = rules_build.queue(reader, f, path)
     rules_node = f.get("rules")
     rules = (default_rules(builder) if rules_node is None
              else _rules(reader, rules_node, f"{path}.rules", builder))
@@ -144,7 +145,7 @@ def _repository(reader: Reader, node: yaml.Node, path: str, builder: str
         insecure_no_secret=insecure, rules=rules, hooks=hooks, registry_auth=auth,
         git_auth=git, status=status, notify=notify,
         default_rules=rules_node is None, trigger_tokens=tokens,
-        pull_auth=pulls, env=env, secret_env=secret_env, rebuild=rebuild,
+        pull_auth=pulls, env=env, secret_env=secret_env, rebuild=rebuild, queue=queue,
     )
     return repo
 
@@ -231,6 +232,7 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
     platforms = rules_build.platforms(reader, f, path, builder)
     secrets = rules_build.secrets(reader, f, path, builder)
     limits = rules_build.limits(reader, f, path)
+    queue = rules_build.queue(reader, f, path)
     labels = reader.string_map(f.get("labels"), f"{path}.labels")
     rebuild = rebuild_policy(reader, f, path)
     if reader.count() > before:
@@ -243,7 +245,7 @@ def _rule(reader: Reader, node: yaml.Node, path: str, index: int, default_builde
         platforms=platforms, secrets=secrets, limits=limits,
         included_files=globs["included_files"],
         ignored_files=globs["ignored_files"], timeout=timeout, env=env, secret_env=secret_env,
-        rebuild=rebuild, **rule_flags,
+        rebuild=rebuild, queue=queue, **rule_flags,
     )
 
 

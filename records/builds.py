@@ -76,6 +76,7 @@ class BuildRecord:
                                  for platform, digest in self.platform_digests],
             "builder": self.plan.builder,
             "platforms": list(self.plan.platforms),
+            "queue": self.plan.queue,
             "error": self.error,
             "superseded_by": self.superseded_by,
             "reused_from": self.reused_from,

@@ -21,6 +21,7 @@ command -v update-binfmts >/dev/null 2>&1 || need_apt+=(binfmt-support)
 if [ "${1:-run}" = test ]; then  # browser tests drive Debian's Chromium (no browser downloads)
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)  # records tests on PostgreSQL
+  command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)  # checks deploy/systemd units
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

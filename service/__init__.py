@@ -67,12 +67,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         web_security,
         webhooks,
     )
-    from service.login_limits import LoginLimiter
+    from service.login_limits import LoginLimiter, SharedLoginLimiter
 
     extensions.init_app(app)
     outages.init_app(app)
     web_security.init_app(app, trusted_proxies=int(app.config.get("TRUSTED_PROXIES") or 0))
-    app.extensions["login_limiter"] = app.config.get("LOGIN_LIMITER") or LoginLimiter()
+    app.extensions["login_limiter"] = app.config.get("LOGIN_LIMITER") or (
+        SharedLoginLimiter(app.extensions["redis"]) if "redis" in app.extensions
+        else LoginLimiter())
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(registry_hooks.bp)
     app.register_blueprint(trigger_views.bp)

@@ -1,14 +1,25 @@
-"""The JSON API: builds, their logs and notifications, Build now, deliveries, trigger calls."""
+"""The JSON API: builds, their logs and notifications, Build now, deliveries, trigger calls,
+and the queues' live state."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
 
-from records.builds import BuildFilter
+from records.builds import BuildFilter, BuildRecord
 from service import actions
 from service.actions import ActionError, build_now, find_repository
 from service.auth import actor, bearer_ok, check_read_access, logged_in, require_action
-from service.extensions import delivery_log, outbox, rebuild_log, store, trigger_log
+from service.extensions import (
+    delivery_log,
+    outbox,
+    queue_snapshot,
+    rebuild_log,
+    store,
+    trigger_log,
+)
 from service.request_args import MAX_OFFSET, query_int
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -19,6 +30,14 @@ def _page_args() -> tuple[int, int]:
     """(limit, offset) from the query: plain numbers, clamped; anything else the defaults."""
     return (query_int("limit", 50, low=1, high=MAX_PAGE),
             query_int("offset", 0, low=0, high=MAX_OFFSET))
+
+
+def _builds_json(builds: Iterable[BuildRecord]) -> list[dict[str, Any]]:
+    """BUILD objects with `waiting_reason`: why a queued build is not picked up, or null."""
+    builds = list(builds)
+    live = queue_snapshot() if any(b.status.value == "queued" for b in builds) else None
+    return [{**b.to_dict(), "waiting_reason": live.waiting_reason(b) if live else None}
+            for b in builds]
 
 
 @bp.before_request
@@ -43,7 +62,7 @@ def list_builds() -> Response:
                         refs=(ref,) if ref is not None else None,
                         trigger=request.args.get("trigger") or None)
     builds = store().list_builds(where, limit=limit, offset=offset)
-    return jsonify(builds=[b.to_dict() for b in builds])
+    return jsonify(builds=_builds_json(builds))
 
 
 @bp.get("/builds/<build_id>")
@@ -52,7 +71,7 @@ def get_build(build_id: str) -> Response | tuple[Response, int]:
     build = store().get_build(build_id)
     if build is None:
         return jsonify(error=f"no build {build_id!r}"), 404
-    return jsonify(build.to_dict())
+    return jsonify(_builds_json([build])[0])
 
 
 @bp.get("/builds/<build_id>/log")
@@ -87,14 +106,14 @@ def create_build() -> tuple[Response, int]:
     provider = data.get("provider")
     repo = find_repository(name, provider if isinstance(provider, str) else None)
     builds = build_now(repo, ref, rule_index=rule, user=actor())
-    return jsonify(builds=[b.to_dict() for b in builds]), 202
+    return jsonify(builds=_builds_json(builds)), 202
 
 
 @bp.post("/builds/<build_id>/cancel")
 @require_action
 def cancel_build(build_id: str) -> tuple[Response, int]:
     """Cancel a queued or running build → 202 BUILD; 409 when it already ended."""
-    return jsonify(actions.cancel(build_id, user=actor()).to_dict()), 202
+    return jsonify(_builds_json([actions.cancel(build_id, user=actor())])[0]), 202
 
 
 @bp.post("/builds/<build_id>/retry")
@@ -104,7 +123,7 @@ def retry_build(build_id: str) -> tuple[Response, int]:
     would move the tags back to an older commit, unless the body is {"force": true}."""
     data = request.get_json(silent=True)
     force = isinstance(data, dict) and data.get("force") is True
-    return jsonify(builds=[actions.retry(build_id, user=actor(), force=force).to_dict()]), 202
+    return jsonify(builds=_builds_json([actions.retry(build_id, user=actor(), force=force)])), 202
 
 
 @bp.get("/deliveries")
@@ -132,3 +151,13 @@ def list_triggers() -> Response:
     calls = trigger_log().list_calls(limit=limit, offset=offset,
                                      repository=request.args.get("repository") or None)
     return jsonify(triggers=[c.to_dict() for c in calls])
+
+
+@bp.get("/queues")
+def list_queues() -> tuple[Response, int]:
+    """Every queue the rules use or a live worker listens on: waiting jobs and live workers;
+    503 when Redis cannot be read."""
+    live = queue_snapshot()
+    if live is None:
+        return jsonify(error="the queues cannot be read: Redis does not answer"), 503
+    return jsonify(queues=[q.to_dict() for q in live.queues]), 200

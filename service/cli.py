@@ -1,11 +1,13 @@
-"""`autobuild rules check FILE`, `autobuild rules explain FILE --repository NAME REF`, and the
+"""`autobuild rules check FILE`, `autobuild rules explain FILE --repository NAME REF`, the
 `db`, `notify` and `import` command groups (service/db_command.py, service/notify_command.py,
-service/import_command.py)."""
+service/import_command.py), `autobuild doctor` (service/doctor_command.py) and `autobuild gc`,
+which runs the worker host's `python -m workers.gc` (the web process never imports workers/)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 
 from core.config import ConfigError, settings_from_env
@@ -13,7 +15,7 @@ from core.errors import RulesError
 from core.events import BRANCH_PREFIX, TAG_PREFIX
 from core.matching import explain_ref
 from core.rules import BuildRule, RuleSet
-from service import db_command, import_command, notify_command
+from service import db_command, doctor_command, import_command, notify_command
 from service.rules_state import read_rules_file
 
 
@@ -90,7 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     db_command.add_parser(commands)
     notify_command.add_parser(commands)
     import_command.add_parser(commands)
+    doctor_command.add_parser(commands)
+    commands.add_parser("gc", help="remove old build logs, mirrors of unconfigured "
+                        "repositories, leftover workspaces and dangling images (--dry-run "
+                        "lists them; run it on each worker host)")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["gc"]:  # the worker host's own command, with its own options
+        return subprocess.call([sys.executable, "-m", "workers.gc", *argv[1:]])
     args = parser.parse_args(argv)
+    if args.command == "doctor":
+        return doctor_command.run(args)
     if args.command == "db":
         return db_command.run(args)
     if args.command == "notify":

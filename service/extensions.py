@@ -19,14 +19,16 @@ from records.migrate import prepare
 from records.outbox import Outbox
 from records.rebuild_log import RebuildLog
 from records.triggers import TriggerLog
+from service.queue_watch import QueueSnapshot, QueueWatch, RQQueueWatch
 from service.queueing import BuildQueue, RQBuildQueue
 from service.rejections import DEFAULT_PER_MINUTE, RefusalBudget
 from service.rules_state import RulesHolder
 
 
 def init_app(app: Flask) -> None:
-    """Create the store, delivery log, outbox, rules holder and queues for this app; committed
-    transitions enqueue their notifications (NOTIFICATION_QUEUE in tests, else Redis's)."""
+    """Create the store, delivery log, outbox, rules holder, queues and the queues' live watch
+    for this app; committed transitions enqueue their notifications (NOTIFICATION_QUEUE in
+    tests, else Redis's)."""
     engine = make_engine(app.config["DATABASE_URL"],
                          busy_timeout=float(app.config.get("DB_BUSY_TIMEOUT", BUSY_TIMEOUT)))
     prepare(engine, mode=app.config["DB_UPGRADE"])
@@ -49,6 +51,10 @@ def init_app(app: Flask) -> None:
         app.extensions["redis"] = redis
         queue = RQBuildQueue(redis)
     app.extensions["build_queue"] = queue
+    watch = app.config.get("QUEUE_WATCH")
+    if watch is None and "redis" in app.extensions:
+        watch = RQQueueWatch(app.extensions["redis"])
+    app.extensions["queue_watch"] = watch
     notification_queue = app.config.get("NOTIFICATION_QUEUE")
     if notification_queue is None and "redis" in app.extensions:
         notification_queue = RQNotificationQueue(app.extensions["redis"])
@@ -103,3 +109,9 @@ def refusal_budget() -> RefusalBudget:
 def build_queue() -> BuildQueue:
     """The queue builds are enqueued on."""
     return _ext("build_queue")  # type: ignore[no-any-return]
+
+
+def queue_snapshot() -> QueueSnapshot | None:
+    """The live state of every queue the rules use (None when it cannot be read)."""
+    watch: QueueWatch | None = current_app.extensions.get("queue_watch")
+    return watch.snapshot(rules().queues()) if watch is not None else None

@@ -9,6 +9,10 @@ Every value is an aggregate query on the system of record, so any web process an
   (started_at to finished_at). A phase ends when the next begins or the build ends, so a build
   that failed while building counts in clone and build (and total), not push.
 - autobuild_webhook_deliveries_total{forge,outcome}: counter of recorded webhook deliveries.
+- autobuild_queue_jobs{queue}, autobuild_queue_workers{queue}: jobs waiting on each RQ queue and
+  the live workers listening on it, read from Redis (shared, so also the same everywhere).
+- autobuild_webhook_refusals_unrecorded_total is the one per-process value: refusals this web
+  process answered without recording them (over its budget).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from flask import Blueprint, Response
 from core.status import RUNNING, TERMINAL, BuildStatus
 from records import stats
 from service.auth import check_read_access
-from service.extensions import refusal_budget, store
+from service.extensions import queue_snapshot, refusal_budget, store
 
 bp = Blueprint("metrics", __name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -86,6 +90,15 @@ def exposition() -> str:
         (f"autobuild_webhook_deliveries_total{_labels(forge=f, outcome=o)} {n}"
          for f, o, n in delivered),
     )
+    live = queue_snapshot()
+    if live is not None:
+        lines += _family("autobuild_queue_jobs", "gauge", "Jobs waiting on each RQ queue.",
+                         (f"autobuild_queue_jobs{_labels(queue=q.name)} {q.depth}"
+                          for q in live.queues))
+        lines += _family("autobuild_queue_workers", "gauge",
+                         "Live workers listening on each RQ queue.",
+                         (f"autobuild_queue_workers{_labels(queue=q.name)} {len(q.workers)}"
+                          for q in live.queues))
     lines += _family(
         "autobuild_webhook_refusals_unrecorded_total", "counter",
         "Refused deliveries this web process answered without recording (over its budget).",

@@ -17,6 +17,7 @@ from service.openapi_parts import nullable as _nullable
 from service.openapi_parts import obj as _object
 from service.openapi_parts import ref as _ref
 from service.openapi_parts import text_response as _text
+from service.openapi_queues import BUILD_QUEUE_FIELDS, QUEUE_PATHS, QUEUE_SCHEMAS
 from service.openapi_rebuilds import (
     BUILD_FIELDS,
     REBUILD_PATHS,
@@ -56,6 +57,7 @@ BUILD = _object({
     "builder": {"type": "string", "enum": list(BUILDERS),
                 "description": "The builder the build's rule uses"},
     "platforms": {**STRING_LIST, "description": "Platforms built (empty: the worker's own)"},
+    **BUILD_QUEUE_FIELDS,
     "error": _nullable("string"),
     "superseded_by": _nullable("string"),
     "reused_from": _nullable("string", description="The build whose image this build pushed "
@@ -70,8 +72,8 @@ BUILD = _object({
                       ["cloning", "building", "pushing", "finished"]),
     **BUILD_FIELDS,
 }, [*BUILD_FIELDS, "id", "repository", "provider", "rule_index", "ref", "commit", "status",
-    "trigger", "tags",
-    "digest", "platform_digests", "builder", "platforms", "error", "superseded_by",
+    "trigger", "tags", "digest", "platform_digests", "builder", "platforms", "queue", "error",
+    "superseded_by",
     "reused_from", "delivery_id", "created_at", "started_at", "finished_at", "duration_seconds",
     "phases"])
 
@@ -221,6 +223,7 @@ PATHS: dict[str, Any] = {
     },
     **TRIGGER_PATHS,
     **REBUILD_PATHS,
+    **QUEUE_PATHS,
     "/api/openapi.json": {
         "get": {"summary": "This document", "operationId": "getOpenAPI", "tags": ["meta"],
                 "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0.3")}},
@@ -281,6 +284,7 @@ DOCUMENT: dict[str, Any] = {
     "components": {
         "schemas": {"Build": BUILD, "Delivery": DELIVERY, "Notification": NOTIFICATION,
                     "BuildNow": BUILD_NOW, **TRIGGER_SCHEMAS, **REBUILD_SCHEMAS,
+                    **QUEUE_SCHEMAS,
                     "HookAnswer": HOOK_ANSWER, "Readiness": READINESS,
                     "Error": _object({"error": {"type": "string"}}, ["error"])},
         "securitySchemes": {"bearerAuth": {

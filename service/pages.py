@@ -34,7 +34,15 @@ from records.tag_history import takeovers
 from service.auth import (
     read_allowed,
 )
-from service.extensions import delivery_log, outbox, rules, rules_holder, store, trigger_log
+from service.extensions import (
+    delivery_log,
+    outbox,
+    queue_snapshot,
+    rules,
+    rules_holder,
+    store,
+    trigger_log,
+)
 from service.presentation import commit_url, phase_of, phases, render_log
 from service.rebuild_pages import build_rebuilds, repository_rebuilds
 from service.request_args import MAX_OFFSET, query_int
@@ -114,9 +122,12 @@ def index() -> str:
     engine = _engine()
     active = queries.active_builds(engine)
     trigger = _trigger_filter()
+    live = queue_snapshot()
+    waiting = [(b, why) for b in active if live and (why := live.waiting_reason(b))]
     return render_template(
         "index.html",
         repositories=repositories,
+        queues=live.queues if live else None, waiting=waiting,
         latest=queries.latest_per_rule(engine, _rule_keys(repositories)),
         active=active,
         recent=store().list_builds(BuildFilter(trigger=trigger), limit=15),
@@ -173,10 +184,12 @@ def build_page(build_id: str) -> str:
     log_html, highlighted = render_log(log, build.status)
     repo = rules().find(build.provider, build.repository)
     rule = next((r for r in repo.rules if r.index == build.rule_index), None) if repo else None
+    live = queue_snapshot() if build.status is BuildStatus.QUEUED else None
     return render_template(
         "build.html", build=build, log_html=log_html, highlighted=highlighted,
         truncated=truncated, last_seq=last_seq, phases=phases(build), phase=phase_of(build),
         running=build.status in RUNNING, rule=rule,
+        waiting_reason=live.waiting_reason(build) if live else None,
         superseded=queries.superseded_builds(_engine(), build_id),
         takeovers=takeovers(store(), build, before=build.pushing_at or build.finished_at)
         if build.status is BuildStatus.SUCCESS else [],

@@ -1,4 +1,7 @@
-"""Enqueue builds on RQ (Redis I/O); the web process never imports the worker code."""
+"""Enqueue builds on RQ (Redis I/O); the web process never imports the worker code.
+
+Each build goes to the queue its plan names (`builds`, or a rule's `queue:`), where only the
+workers started with `--queue <name>` take it."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from redis import Redis
 from rq import Callback, Queue
 from rq.job import Job, JobStatus
 
-from core.defaults import QUEUE_NAME
 from records.builds import BuildRecord
 
 logger = logging.getLogger(__name__)
@@ -32,15 +34,14 @@ class BuildQueue(Protocol):
 
 
 class RQBuildQueue:
-    """The real queue: one RQ job per build, job id = build id."""
+    """The real queues: one RQ job per build, job id = build id, on the plan's queue."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self.queue = Queue(QUEUE_NAME, connection=redis)
 
     def enqueue(self, build: BuildRecord) -> None:
         """Queue the build; the job's own timeout is the rule's timeout plus a margin."""
-        self.queue.enqueue(
+        Queue(build.plan.queue, connection=self.redis).enqueue(
             JOB_FUNCTION,
             build.id,
             job_id=build.id,
@@ -51,7 +52,6 @@ class RQBuildQueue:
             on_failure=Callback(FAILURE_CALLBACK),
             description=f"{build.repository} {build.ref} {build.commit[:7]}",
         )
-
 
     def discard(self, build_id: str) -> None:
         """Cancel the job if RQ still holds it queued."""

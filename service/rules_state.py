@@ -29,8 +29,16 @@ def read_rules_file(path: str, *, environ: Mapping[str, str],
     return load_rules(text, environ=environ, filename=path, builder=builder)
 
 
+FileVersion = tuple[int, int, int, int]
+"""What tells a rules file changed: (device, inode, size, mtime in ns)."""
+
+
 class RulesHolder:
-    """The last valid RuleSet; a changed file is loaded, an invalid one keeps the old rules."""
+    """The last valid RuleSet; a changed file is loaded, an invalid one keeps the old rules.
+
+    A change is any new inode, size or modification time, so a file replaced by a rename or a
+    symlink swap (configuration management, Kubernetes ConfigMaps), or copied with its old
+    modification time kept (`cp -p`, `rsync -t`), is picked up by every web process."""
 
     def __init__(self, path: str, *, environ: Mapping[str, str],
                  builder: str = defaults.BUILDER) -> None:
@@ -39,15 +47,16 @@ class RulesHolder:
         self.builder = builder
         self._lock = threading.Lock()
         self._checked = 0.0
-        self._mtime = self._stat()
+        self._version = self._stat()
         self._rules = read_rules_file(path, environ=environ, builder=builder)  # fail fast
         self._error: str | None = None
 
-    def _stat(self) -> float | None:
+    def _stat(self) -> FileVersion | None:
         try:
-            return os.stat(self.path).st_mtime_ns / 1e9
+            found = os.stat(self.path)
         except OSError:
             return None
+        return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
 
     @property
     def rules(self) -> RuleSet:
@@ -67,9 +76,9 @@ class RulesHolder:
         if now - self._checked >= CHECK_INTERVAL:
             with self._lock:
                 self._checked = now
-                mtime = self._stat()
-                if mtime != self._mtime:
-                    self._mtime = mtime
+                version = self._stat()
+                if version != self._version:
+                    self._version = version
                     self._reload()
 
     def _reload(self) -> None:

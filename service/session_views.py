@@ -15,7 +15,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.auth import csrf_ok, safe_next, start_session, token_matches
-from service.login_limits import LoginLimiter
+from service.login_limits import LoginLimiter, SharedLoginLimiter
 from service.users import check_user
 
 bp = Blueprint("session", __name__)
@@ -31,7 +31,7 @@ def login() -> str | BaseResponse | tuple[str, int]:
             return render_template("login.html", next=target), 400
         name = request.form.get("username", "").strip()[:200]
         password = request.form.get("password", "") or request.form.get("token", "")
-        limiter: LoginLimiter = current_app.extensions["login_limiter"]
+        limiter: LoginLimiter | SharedLoginLimiter = current_app.extensions["login_limiter"]
         address = request.remote_addr or "unknown"
         wait = limiter.retry_after(name or "admin", address)
         if wait > 0:

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from core.signatures import sign_github
 from service import create_app
+from tests.databases import BACKENDS, SQLITE, fresh_postgres
 from tests.fakes import RecordingQueue
 
 API_TOKEN = "test-api-token-0123456789"
@@ -72,6 +73,29 @@ def repo_yaml(name: str = "acme/webapp", *, clone_url: str = "file:///nonexisten
             f"    secret: {SECRET}\n    image: {image}\n    rules:\n{rules}")
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Suites marked both_databases run on every backend of tests/databases.py: through
+    `stack_database` (one per session, for the integration suites' shared worker) when they use
+    it, else through `database` (one per test). Others run on SQLite."""
+    both = metafunc.definition.get_closest_marker("both_databases") is not None
+    backends = BACKENDS if both else [SQLITE]
+    if "stack_database" in metafunc.fixturenames:
+        metafunc.parametrize("stack_database", backends, indirect=True, ids=backends,
+                             scope="session")
+    elif both and "database" in metafunc.fixturenames:
+        metafunc.parametrize("database", backends, indirect=True, ids=backends)
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of this test's own empty database (SQLite, or PostgreSQL in the matrix)."""
+    if getattr(request, "param", SQLITE) == SQLITE:
+        yield f"sqlite:///{tmp_path}/test.db"
+        return
+    with fresh_postgres() as url:
+        yield url
+
+
 @pytest.fixture
 def queue() -> RecordingQueue:
     """The recording queue the app enqueues on."""
@@ -79,15 +103,17 @@ def queue() -> RecordingQueue:
 
 
 @pytest.fixture
-def app_factory(tmp_path: Path, queue: RecordingQueue, write_rules: Callable[[str], Path]
-                ) -> Callable[..., Flask]:
-    """Build an app for a rules text (default: acme/webapp, master → latest)."""
+def app_factory(database: str, queue: RecordingQueue, write_rules: Callable[[str], Path]
+                ) -> Iterator[Callable[..., Flask]]:
+    """Build an app for a rules text (default: acme/webapp, master → latest) on the test's
+    database; the apps' connections close at the end of the test."""
+    made: list[Flask] = []
 
     def make(rules_text: str | None = None, **config: Any) -> Flask:
         path = write_rules(rules_text or "repositories:\n" + repo_yaml())
         settings = {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/test.db",
+            "DATABASE_URL": database,
             "RULES_PATH": str(path),
             "BUILD_QUEUE": queue,
             "API_TOKEN": API_TOKEN,
@@ -96,9 +122,13 @@ def app_factory(tmp_path: Path, queue: RecordingQueue, write_rules: Callable[[st
             "DB_UPGRADE": "auto",
         }
         settings.update(config)
-        return create_app(settings)
+        app = create_app(settings)
+        made.append(app)
+        return app
 
-    return make
+    yield make
+    for app in made:
+        app.extensions["build_store"].engine.dispose()
 
 
 @pytest.fixture

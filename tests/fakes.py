@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from core.errors import CloneError, ImageBuildError, PushError
 from notify.http import HttpAnswer, HttpFailure
 from records.builds import BuildRecord
+from service.queue_watch import ListeningWorker, QueueSnapshot, QueueState
 from service.registry_client import ManifestAnswer
 from workers.build_spec import BuildSpec, BuildStopped, BuiltImage, ImageBuilder, Log
 from workers.manifests import staging_reference
@@ -38,6 +39,28 @@ class RecordingQueue:
     def has_job(self, build_id: str) -> bool:
         """Jobs are 'lost' when the test empties `enqueued` (like Redis restarting empty)."""
         return build_id in self.enqueued
+
+
+class FakeQueueWatch:
+    """A QueueWatch answering from `listening` ({queue: [worker hostnames]}) and `depths`,
+    recording which queues it was asked about; `down` plays an unreachable Redis."""
+
+    def __init__(self, listening: dict[str, list[str]] | None = None, *,
+                 depths: dict[str, int] | None = None, down: bool = False) -> None:
+        self.listening = listening or {}
+        self.depths = depths or {}
+        self.down = down
+        self.asked: list[tuple[str, ...]] = []
+
+    def snapshot(self, names: Iterable[str]) -> QueueSnapshot | None:
+        """The scripted state of `names` and of every queue a scripted worker listens on."""
+        wanted = tuple(sorted(set(names) | set(self.listening)))
+        self.asked.append(wanted)
+        if self.down:
+            return None
+        return QueueSnapshot(tuple(QueueState(name, self.depths.get(name, 0), tuple(
+            ListeningWorker(f"{host}-{name}", host, 100 + i, "idle", (name,))
+            for i, host in enumerate(self.listening.get(name, [])))) for name in wanted))
 
 
 class RecordingNotificationQueue:

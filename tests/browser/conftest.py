@@ -25,6 +25,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by the br
     redis_url,
     source_repo,
     stack,
+    stack_database,
     var_dir,
     worker,
     worker_env,

@@ -21,7 +21,7 @@ from tests.conftest import SECRET
 from tests.core.fixtures import FIXTURES_DIR
 from tests.integration.conftest import BASE_IMAGE, rules_for, unique_image
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_databases]
 
 BUILD_TIMEOUT_MS = 180_000
 TICKING = (f"FROM {BASE_IMAGE}\nCOPY . /src\n"

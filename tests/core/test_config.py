@@ -1,4 +1,5 @@
-"""Settings from the environment: the builder and build network a worker uses."""
+"""Settings from the environment: the builder and build network a worker uses, and how long
+`autobuild gc` keeps build logs."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def test_builder_and_network_are_read(builder: str, network: str) -> None:
                  "(known: buildkit, classic)", id="builder"),
     pytest.param("AUTOBUILD_BUILD_NETWORK", "bridge", "AUTOBUILD_BUILD_NETWORK must be one of "
                  "default, none, host, not 'bridge'", id="network"),
+    pytest.param("AUTOBUILD_RETENTION_DAYS", "-3", "AUTOBUILD_RETENTION_DAYS must be a whole "
+                 "number of days (0 keeps forever), got '-3'", id="retention-negative"),
+    pytest.param("AUTOBUILD_RETENTION_DAYS", "2w", "AUTOBUILD_RETENTION_DAYS must be a whole "
+                 "number of days (0 keeps forever), got '2w'", id="retention-unit"),
 ])
 def test_unknown_values_are_refused_by_name(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
@@ -43,3 +48,7 @@ def test_the_registry_token_and_the_scheduler_interval_are_read() -> None:
     with pytest.raises(ConfigError) as caught:
         settings_from_env({"AUTOBUILD_SCHEDULER_INTERVAL": "0"}, base_dir="/srv")
     assert str(caught.value) == "AUTOBUILD_SCHEDULER_INTERVAL must be positive, got 0"
+@pytest.mark.parametrize(("value", "days"), [("", 90), ("30", 30), ("0", 0)])
+def test_build_logs_are_kept_90_days_unless_told(value: str, days: int) -> None:
+    settings = settings_from_env({"AUTOBUILD_RETENTION_DAYS": value}, base_dir="/srv")
+    assert settings.retention_days == days

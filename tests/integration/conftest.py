@@ -1,6 +1,8 @@
 """The real stack for integration tests: Docker engine, registry, Redis and a real worker process.
 
 scripts/test starts the stack (scripts/stack.sh); a missing piece fails the tests, never skips them.
+The worker and the apps share one database per session and backend (`stack_database`): SQLite,
+and a fresh PostgreSQL database for suites marked both_databases (tests/databases.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from core.signatures import sign_github
 from service import create_app
 from tests.conftest import API_TOKEN, SECRET, make_repo
 from tests.core.fixtures import FIXTURES_DIR
+from tests.databases import SQLITE, fresh_postgres
 from tests.waiting import wait_until
 
 REGISTRY = "127.0.0.1:5000"
@@ -111,10 +114,21 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def worker_env(stack: dict[str, str], var_dir: Path) -> dict[str, str]:
+def stack_database(request: pytest.FixtureRequest, var_dir: Path) -> Iterator[str]:
+    """The database the session's worker and apps share: SQLite in var/, or (the
+    `postgresql` case) a fresh PostgreSQL database dropped at the end."""
+    if request.param == SQLITE:
+        yield f"sqlite:///{var_dir}/autobuild.db"
+        return
+    with fresh_postgres("autobuild_it") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def worker_env(stack: dict[str, str], var_dir: Path, stack_database: str) -> dict[str, str]:
     """The environment a worker process runs with."""
     env = dict(os.environ)
-    env.update(REDIS_URL=stack["redis_url"], DATABASE_URL=f"sqlite:///{var_dir}/autobuild.db",
+    env.update(REDIS_URL=stack["redis_url"], DATABASE_URL=stack_database,
                AUTOBUILD_VAR_DIR=str(var_dir), AUTOBUILD_RULES=str(var_dir / "rules.yaml"),
                AUTOBUILD_DB_UPGRADE="auto", AUTOBUILD_BUILD_NETWORK="none", **WORKER_SECRETS)
     return env
@@ -123,7 +137,8 @@ def worker_env(stack: dict[str, str], var_dir: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def worker(worker_env: dict[str, str], var_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A real `python -m workers` process, as the Procfile starts it."""
-    log = open(var_dir / "worker.log", "wb")  # noqa: SIM115 - closed at teardown
+    backend = worker_env["DATABASE_URL"].split(":", 1)[0].split("+", 1)[0]
+    log = open(var_dir / f"worker-{backend}.log", "wb")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen([sys.executable, "-m", "workers"], env=worker_env,
                                cwd=Path(__file__).resolve().parents[2], stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
@@ -164,6 +179,7 @@ def live_app(worker: subprocess.Popen[bytes], worker_env: dict[str, str]
         "DB_UPGRADE": "auto",
     })
     yield app, write_rules
+    app.extensions["build_store"].engine.dispose()
 
 
 def unique_image(prefix: str = "it") -> str:
@@ -271,10 +287,12 @@ def container_exists(client: docker.DockerClient, container_id: str) -> bool:
     return True
 
 
-def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """Start one more `python -m workers` process (its own session, for killing it whole)."""
+def start_worker(env: dict[str, str], log_path: Path, *queues: str) -> subprocess.Popen[bytes]:
+    """Start one more `python -m workers` process (its own session, for killing it whole),
+    on `queues` (`--queue` each) or the default builds queue."""
     log = open(log_path, "wb")  # noqa: SIM115 - the process owns it
-    return subprocess.Popen([sys.executable, "-m", "workers"], env=env,
+    options = [f"--queue={name}" for name in queues]
+    return subprocess.Popen([sys.executable, "-m", "workers", *options], env=env,
                             cwd=Path(__file__).resolve().parents[2], stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -286,6 +304,7 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
     """An app and its own worker on a Redis database no other worker reads (for worker
     settings or for killing the worker): call it with extra worker environment."""
     started: list[subprocess.Popen[bytes]] = []
+    apps: list[Flask] = []
 
     def make(db: int, *, workers: int = 1, **env_changes: str
              ) -> tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]:
@@ -298,6 +317,7 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
         app = create_app({"TESTING": True, "DATABASE_URL": env["DATABASE_URL"],
                           "REDIS_URL": redis_db, "RULES_PATH": str(rules_path),
                           "API_TOKEN": API_TOKEN, "DB_UPGRADE": "auto"})
+        apps.append(app)
 
         def write_rules(text: str) -> None:
             rules_path.write_text(text)
@@ -315,6 +335,8 @@ def isolated_stack(worker_env: dict[str, str], var_dir: Path, tmp_path: Path,
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+    for app in apps:
+        app.extensions["build_store"].engine.dispose()
 
 
 def push_delivery(client: object, name: str, ref: str, before: str, after: str,

@@ -33,6 +33,8 @@ from tests.integration.conftest import (
     wait_for_build,
 )
 
+pytestmark = pytest.mark.both_databases
+
 
 @dataclass(frozen=True)
 class Source:

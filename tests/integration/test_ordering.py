@@ -33,7 +33,7 @@ from tests.integration.conftest import (
 )
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_databases]
 NAME = "it-order/app"
 DOCKERFILE = f"FROM {BASE_IMAGE}\nCOPY marker.txt /marker.txt\n"
 

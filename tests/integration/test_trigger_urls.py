@@ -25,7 +25,7 @@ from tests.integration.conftest import (
 )
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_databases]
 OLD = "old-hub-trigger-token-0123456789"
 NEW = "new-hub-trigger-token-abcdefghij"
 RULES = ("      - {source_type: Branch, source: main, tag: latest}\n"

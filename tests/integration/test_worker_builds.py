@@ -27,7 +27,7 @@ from tests.integration.conftest import (
     wait_for_build,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_databases]
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 

@@ -36,7 +36,7 @@ from tests.integration.conftest import (
 from tests.waiting import wait_until
 from workers.docker_cli import DOCKER_CLI
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_databases]
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 SLEEPER = "FROM local/busybox:latest\nRUN echo sleeping-now && sleep 300\n"
 

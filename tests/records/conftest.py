@@ -2,43 +2,29 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from records.builds import BuildStore
 from records.db import make_engine
 from records.deliveries import DeliveryLog
 from records.migrate import prepare
-
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+from tests.databases import BACKENDS, SQLITE, fresh_postgres
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BuildStore]:
     """A BuildStore on an empty database of each configured backend."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path}/records.db")
+    with ExitStack() as stack:
+        url = (f"sqlite:///{tmp_path}/records.db" if request.param == SQLITE
+               else stack.enter_context(fresh_postgres()))
+        engine = make_engine(url)
         prepare(engine, mode="auto")
         yield BuildStore(engine, log_cap=1000)
         engine.dispose()
-        return
-    admin_url = os.environ["TEST_DATABASE_URL"]
-    name = f"autobuild_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(admin_url.rsplit("/", 1)[0] + f"/{name}")
-    prepare(engine, mode="auto")
-    yield BuildStore(engine, log_cap=1000)
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}"'))
-    admin.dispose()
 
 
 @pytest.fixture

@@ -50,7 +50,8 @@ def read_build(store: BuildStore, build_id: str, want: dict[str, Any]) -> dict[s
     """A build as the samples hold it: the API object, its plan, log and log bookkeeping.
 
     Plans and the API object gained fields since; those read back empty (the builder reads
-    back as the classic one, the only builder then). The release
+    back as the classic one, the only builder then; the queue as `builds`, the only queue
+    then). The release
     listed secret build arguments by name with their values in build_args: such a plan reads
     back with the values still in build_args (masked by their names) and no references.
     """
@@ -59,8 +60,9 @@ def read_build(store: BuildStore, build_id: str, want: dict[str, Any]) -> dict[s
     old_plan = want["plan"]
     api = build.to_dict()
     assert {key: api.pop(key) for key in ("builder", "platforms", "platform_digests",
-                                          "bases")} == {
-        "builder": "classic", "platforms": [], "platform_digests": [], "bases": []}
+                                          "bases", "queue")} == {
+        "builder": "classic", "platforms": [], "platform_digests": [], "bases": [],
+        "queue": "builds"}
     added = {key: api.pop(key) for key in set(api) - set(want["api"])}
     assert all(value is None for value in added.values()), f"new API fields: {added}"
     plan = build.plan.to_dict()

@@ -15,6 +15,8 @@ from tests.conftest import API_TOKEN
 from tests.factories import make_plan
 from tests.fakes import RecordingQueue
 
+pytestmark = pytest.mark.both_databases
+
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 

@@ -27,6 +27,8 @@ from tests.forge_hooks import (
     zero_after,
 )
 
+pytestmark = pytest.mark.both_databases
+
 DELETIONS = [
     pytest.param("github/push-branch-delete.json", None, id="github"),
     pytest.param("gitea/push-branch.json", zero_after, id="gitea-synthesised"),

@@ -30,6 +30,7 @@ from records.triggers import TriggerRecord
 from service.openapi_triggers import EXAMPLE_TOKEN
 from tests.conftest import API_TOKEN, make_repo, repo_yaml
 from tests.factories import make_plan
+from tests.fakes import FakeQueueWatch
 
 OPS_PATHS = {"/hooks/{forge}": "post", "/healthz": "get", "/readyz": "get", "/metrics": "get",
              "/badge/{target}": "get"}
@@ -86,7 +87,8 @@ def test_build_and_delivery_schemas_list_every_field(document: dict[str, Any]) -
         error=None, plan=make_plan(),
         delivery_id=None, superseded_by=None, created_at=datetime.now(UTC), started_at=None,
         finished_at=None, log_size=0)
-    assert set(schemas["Build"]["properties"]) == set(build.to_dict())
+    # waiting_reason is live state the API adds (not in webhook and trigger answers)
+    assert set(schemas["Build"]["properties"]) == set(build.to_dict()) | {"waiting_reason"}
     assert set(schemas["Build"]["required"]) == set(build.to_dict())
     assert set(schemas["Delivery"]["properties"]) == {
         f.name for f in fields(DeliveryRecord)}
@@ -103,7 +105,8 @@ def fuzz_app(app_factory: Callable[..., Flask], tmp_path: Path) -> Flask:
     bare, _ = make_repo(tmp_path / "source", {"Dockerfile": "FROM scratch\n"}, branch="master")
     rules = repo_yaml(clone_url=f"file://{bare}").replace(
         "    rules:\n", f"    trigger_token: {EXAMPLE_TOKEN}\n    rules:\n")
-    return app_factory("repositories:\n" + rules)
+    return app_factory("repositories:\n" + rules,
+                       QUEUE_WATCH=FakeQueueWatch({"builds": ["host-a"]}, depths={"builds": 1}))
 
 
 def test_fuzz_finds_no_server_error(fuzz_app: Flask) -> None:
@@ -159,6 +162,7 @@ def test_real_answers_match_the_document(fuzz_app: Flask) -> None:
          client.post(f"/api/builds/{build_id}/cancel", headers=token)),
         ("/api/builds/{build_id}", "GET", client.get("/api/builds/nope")),
         ("/api/deliveries", "GET", client.get("/api/deliveries")),
+        ("/api/queues", "GET", client.get("/api/queues")),
         ("/metrics", "GET", client.get("/metrics")),
         ("/badge/{target}", "GET", client.get("/badge/acme/webapp.svg")),
         ("/readyz", "GET", client.get("/readyz")),

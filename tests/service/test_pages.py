@@ -23,6 +23,8 @@ from tests.conftest import API_TOKEN, git, make_repo, repo_yaml
 from tests.factories import SteppingClock, make_plan
 from tests.fakes import RecordingQueue
 
+pytestmark = pytest.mark.both_databases
+
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 TWO_RULES = ("      - source_type: branch\n        source: master\n        tag: latest\n"
              "      - source_type: tag\n        source: /^v([0-9.]+)$/\n        tag: \"{\\\\1}\"\n")

@@ -61,3 +61,22 @@ def test_read_rules_file_reads_the_file_and_names_an_unreadable_one(tmp_path: Pa
     assert info.value.errors == [f"{tmp_path / 'missing.yaml'}: cannot read the rules file: "
                                  f"[Errno 2] No such file or directory: "
                                  f"'{tmp_path / 'missing.yaml'}'"]
+
+
+def test_a_file_swapped_in_with_its_old_modification_time_is_picked_up(
+        app_factory: Callable[..., Flask], tmp_path: Path) -> None:
+    """Configuration management renames a new file into place, keeping the source's mtime."""
+    app = app_factory("repositories:\n" + repo_yaml("Codertocat/Hello-World"))
+    rules_path = Path(app.config["RULES_PATH"])
+    before = os.stat(rules_path)
+    staged = tmp_path / "rules.yaml.new"
+    staged.write_text("repositories:\n" + repo_yaml("Codertocat/Hello-World")
+                      + repo_yaml("acme/other"))
+    os.utime(staged, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(staged, rules_path)
+    assert os.stat(rules_path).st_mtime_ns == before.st_mtime_ns
+
+    holder = app.extensions["rules"]
+    wait_until(lambda: holder.rules.by_name("acme/other") is not None, 5,
+               "the swapped-in rules file being loaded")
+    assert holder.error is None

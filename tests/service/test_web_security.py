@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from werkzeug.test import TestResponse
 
-from service.login_limits import LoginLimiter
+from service.login_limits import LoginLimiter, SharedLoginLimiter
 from tests.conftest import API_TOKEN
 from tests.service.test_pages import csrf_from
 
@@ -75,6 +76,16 @@ def test_the_limiter_forgets_failures_after_its_window() -> None:
     limiter.failed("bob", "10.0.0.1")
     limiter.succeeded("bob")
     assert limiter.retry_after("bob", "10.0.0.9") == 0
+
+
+def test_without_redis_each_process_still_limits_logins() -> None:
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    limiter = SharedLoginLimiter(down, window=60, per_user=2, per_address=3)
+    limiter.failed("bob", "10.0.0.1")
+    limiter.failed("bob", "10.0.0.1")
+    assert 59 < limiter.retry_after("bob", "10.0.0.2") <= 60
+    limiter.succeeded("bob")
+    assert limiter.retry_after("bob", "10.0.0.2") == 0
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/api/builds", "/healthz"])

@@ -18,6 +18,8 @@ from tests.conftest import SECRET, WebhookSender, repo_yaml
 from tests.core.fixtures import FIXTURES_DIR, manifest
 from tests.fakes import RecordingQueue
 
+pytestmark = pytest.mark.both_databases
+
 PUSH = FIXTURES_DIR / "github/push-branch.json"
 
 

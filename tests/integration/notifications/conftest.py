@@ -50,7 +50,10 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="session")
-def forge(httpserver_module: HTTPServer) -> FakeForge:
+def forge(httpserver_module: HTTPServer, stack_database: str) -> FakeForge:
+    """The fake forge, afresh for each database backend: the builds of one backend's run have
+    the same repositories and commits as the other's, so its requests must not be seen."""
+    httpserver_module.clear()
     fake = FakeForge(httpserver_module)
     fake.install()
     return fake

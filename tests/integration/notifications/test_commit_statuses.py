@@ -26,6 +26,8 @@ from tests.integration.notifications.conftest import (
 )
 from tests.integration.notifications.fake_forge import FakeForge
 
+pytestmark = pytest.mark.both_databases
+
 
 def expected_requests(flavour: str, build_id: str, commit: str, forge: FakeForge
                       ) -> list[tuple[str, str, str, str, dict[str, Any]]]:

@@ -25,6 +25,8 @@ from tests.integration.notifications.conftest import (
 from tests.integration.notifications.fake_forge import FakeForge
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.both_databases
+
 PREFIX = "/redis-down/api/v3"
 FINAL_STATES = {"success": "success", "failed": "failure", "timed_out": "failure"}
 

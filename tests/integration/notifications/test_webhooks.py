@@ -24,6 +24,8 @@ from tests.integration.notifications.conftest import (
 from tests.integration.notifications.fake_forge import DROP, FakeForge
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.both_databases
+
 NAME = "it-notify/hooks-app"
 FAILS_ONCE = {"/hooks/retry-500": (500, {}), "/hooks/retry-drop": DROP,
               "/hooks/retry-429": (429, {"Retry-After": "1"})}
