@@ -1,12 +1,19 @@
-"""A private Docker engine for one test: its own dockerd, socket, data and exec roots, and no
-bridge (as these machines require), with local/busybox loaded so nothing is pulled."""
+"""A Docker engine of a test's own, beside the main one: its own dockerd, socket, data root,
+exec root and pid file, and no bridge (these machines forbid one), as a second build machine
+would have (docs: ../shared/docs/machine.md, "A second Docker engine"). Nothing is pulled: the
+base image is copied into it with `docker save | docker load` through docker-py. It is always
+stopped by its pid file and its folders removed.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import docker
@@ -16,67 +23,93 @@ import pytest
 from tests.waiting import wait_until
 
 BASE_IMAGE = "local/busybox:latest"
+ENGINE_START_SECONDS = 60.0
 
 
-class PrivateEngine:
-    """A dockerd under `root`, stopped and started again at will."""
+class SecondEngine:
+    """A dockerd of its own, reached at `docker_host` (DOCKER_HOST for its worker)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.host = f"unix://{root}/docker.sock"
+    def __init__(self) -> None:
+        # a short folder: a UNIX socket path must stay under 108 bytes
+        self.folder = Path(tempfile.mkdtemp(prefix="ab-engine-", dir="/tmp"))
+        self.socket = self.folder / "docker.sock"
+        self.pidfile = self.folder / "docker.pid"
+        self.docker_host = f"unix://{self.socket}"
+        self.log = self.folder / "dockerd.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.client: docker.DockerClient | None = None
 
-    def start(self) -> None:
-        """Start dockerd and wait until it answers."""
-        log = open(self.root / "dockerd.log", "ab")  # noqa: SIM115 - the process owns it
+    def start(self) -> docker.DockerClient:
+        """Start dockerd and wait until it answers; its client."""
         self.process = subprocess.Popen(
-            ["dockerd", "--host", self.host, "--data-root", str(self.root / "data"),
-             "--exec-root", str(self.root / "exec"), "--pidfile", str(self.root / "docker.pid"),
+            ["dockerd", "--host", self.docker_host, "--data-root", str(self.folder / "data"),
+             "--exec-root", str(self.folder / "exec"), "--pidfile", str(self.pidfile),
              "--bridge=none", "--iptables=false", "--ip-masq=false"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(self.answers, 60, f"dockerd at {self.host} answering",
-                   describe=lambda: (self.root / "dockerd.log").read_text()[-2000:])
+            stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
 
-    def answers(self) -> bool:
-        """Whether the engine answers a ping."""
-        if self.process is None or self.process.poll() is not None:
-            return False
-        try:
-            client = docker.APIClient(base_url=self.host, timeout=5, version="auto")
-        except docker.errors.DockerException:  # not up (yet)
-            return False
-        try:
-            return bool(client.ping())
-        except Exception:  # noqa: BLE001 - going down
-            return False
-        finally:
-            client.close()
+        def answers() -> docker.DockerClient | None:
+            if self.process is not None and self.process.poll() is not None:
+                pytest.fail(f"the second dockerd exited: {self.log.read_text()[-2000:]}")
+            if not self.socket.exists():
+                return None
+            try:  # the client asks the engine's API version as it is made
+                return docker.DockerClient(base_url=self.docker_host, timeout=120)
+            except docker.errors.DockerException:
+                return None
+
+        self.client = wait_until(answers, ENGINE_START_SECONDS, "the second dockerd answering",
+                                 interval=0.3)
+        return self.client
+
+    def load(self, source: docker.DockerClient, reference: str) -> None:
+        """Copy `reference` from the `source` engine into this one (docker save | docker load)."""
+        assert self.client is not None
+        self.client.api.load_image(source.api.get_image(reference))
+        assert self.client.images.get(reference).tags == [reference]
 
     def stop(self) -> None:
-        """Stop dockerd (SIGTERM, as systemctl stop does) and wait for it to exit."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        """Stop dockerd by its pid file (SIGTERM, then SIGKILL after 30 s); idempotent."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        pid = int(self.pidfile.read_text()) if self.pidfile.exists() else None
+        if self.process is not None and pid is None:
+            pid = self.process.pid
+        if pid is not None:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            if self.process is not None:
+                try:
+                    self.process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                    self.process.wait(timeout=10)
+        self.process = None
+
+    def remove(self) -> None:
+        """Stop it and delete its folders (images, containers, BuildKit state)."""
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def second_engine(source: docker.DockerClient, *images: str) -> Iterator[SecondEngine]:
+    """A started SecondEngine holding `images` from `source`; stopped and removed after."""
+    engine = SecondEngine()
+    try:
+        engine.start()
+        for reference in images:
+            engine.load(source, reference)
+        yield engine
+    finally:
+        engine.remove()
 
 
 @pytest.fixture
-def private_engine(tmp_path_factory: pytest.TempPathFactory,
-                   docker_client: docker.DockerClient) -> Iterator[PrivateEngine]:
-    """A running private engine holding the base image; stopped at the end of the test."""
-    root = Path(tmp_path_factory.mktemp("engine"))
-    engine = PrivateEngine(root)
-    engine.start()
-    try:
-        client = docker.DockerClient(base_url=engine.host, timeout=120)
-        client.images.load(b"".join(docker_client.images.get(BASE_IMAGE).save()))
-        client.close()
+def private_engine(docker_client: docker.DockerClient) -> Iterator[SecondEngine]:
+    """A running engine of the test's own holding the base image; removed after the test."""
+    with second_engine(docker_client, BASE_IMAGE) as engine:
         yield engine
-    finally:
-        engine.stop()
 
 
 def output_of(engine: docker.DockerClient, image: str, *command: str,

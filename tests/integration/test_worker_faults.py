@@ -29,7 +29,7 @@ from tests.integration.conftest import (
     wait_for_build,
     wait_for_log,
 )
-from tests.integration.engines import PrivateEngine
+from tests.integration.engines import SecondEngine
 from tests.waiting import wait_until
 from workers.checkout import MirrorCheckout
 
@@ -163,9 +163,9 @@ def test_a_registry_that_hangs_during_the_push_is_retried_then_fails_clearly(
 
 def test_an_engine_stopped_during_a_build_fails_it_naming_the_engine_then_builds_again(
     isolated_stack: Callable[..., tuple[FlaskClient, RulesWriter, subprocess.Popen[bytes]]],
-    source_repo: Callable[..., tuple[Path, str]], private_engine: PrivateEngine,
+    source_repo: Callable[..., tuple[Path, str]], private_engine: SecondEngine,
 ) -> None:
-    client, write_rules, _ = isolated_stack(10, DOCKER_HOST=private_engine.host)
+    client, write_rules, _ = isolated_stack(10, DOCKER_HOST=private_engine.docker_host)
     nonce = uuid.uuid4().hex
     bare, first = source_repo({"delay": "300", "Dockerfile": (
         f"FROM {REGISTRY}/local/busybox:latest\nCOPY delay /delay\n"  # a fresh engine's BuildKit
@@ -179,8 +179,8 @@ def test_an_engine_stopped_during_a_build_fails_it_naming_the_engine_then_builds
 
     build = wait_for_build(client, queued["id"], deadline=60)
     assert build["status"] == "failed"
-    assert build["error"].startswith(
-        f"the connection to the Docker engine at {private_engine.host} failed: "), build["error"]
+    engine_gone = f"the connection to the Docker engine at {private_engine.docker_host} failed: "
+    assert build["error"].startswith(engine_gone), build["error"]
     work = bare.parent / "work"
     second = commit_files(work, {"delay": "0"}, "no delay")
     git("push", "-q", "origin", "main", cwd=work)
@@ -188,8 +188,7 @@ def test_an_engine_stopped_during_a_build_fails_it_naming_the_engine_then_builds
                                f"engine-down-{second}")["builds"][0]  # type: ignore[index]
     refused = wait_for_build(client, while_down["id"], deadline=60)
     assert refused["status"] == "failed"
-    assert refused["error"].startswith(
-        f"the connection to the Docker engine at {private_engine.host} failed: ")
+    assert refused["error"].startswith(engine_gone), refused["error"]
 
     private_engine.start()
     again = client.post(f"/api/builds/{while_down['id']}/retry", headers=AUTH

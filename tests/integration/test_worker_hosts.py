@@ -41,7 +41,8 @@ from tests.integration.conftest import (
     wait_for_build,
     wait_for_log,
 )
-from tests.integration.hosts import PushCounter, SecondEngine, second_engine
+from tests.integration.engines import SecondEngine, second_engine
+from tests.integration.hosts import PushCounter
 from tests.integration.test_worker_control import children_of
 from tests.waiting import wait_until
 from workers.docker_cli import DOCKER_CLI
