@@ -1,12 +1,13 @@
 """`python -m workers.gc` (what `autobuild gc` runs): remove what this host no longer needs.
 
-- the logs of builds that ended more than AUTOBUILD_RETENTION_DAYS ago (the builds stay);
+- the logs of builds that ended more than AUTOBUILD_RETENTION_DAYS ago (the builds stay), and
+  the deliveries, trigger calls, rebuild events and finished notifications older than that;
 - git mirrors of repositories the rules file no longer names (a mirror in use is kept);
 - workspaces left by builds that ended without cleaning up (killed), never a running build's;
 - dangling images on this worker's engine older than --image-min-age (default an hour).
 
 `--dry-run` lists them and removes nothing. Mirrors, workspaces and images are this host's:
-run it on every worker host (a systemd timer or cron); logs are shared, any host prunes them.
+run it on every worker host (a systemd timer or cron); the database is shared, any host prunes it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from workers.gc_images import DanglingImages, EngineImages
 logger = logging.getLogger(__name__)
 IMAGE_MIN_AGE = 3600
 PLACEHOLDER = "autobuild-gc-unset-variable"
+PLURALS = {"history": "histories"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,20 @@ def old_logs(engine: Engine, *, days: int, now: datetime) -> list[Candidate]:
 
 def _prune_log(engine: Engine, build_id: str) -> None:
     retention.prune_logs(engine, [build_id])
+
+
+def old_history(engine: Engine, *, days: int, now: datetime) -> list[Candidate]:
+    """The rows of each history older than `days` (none when `days` is 0), one per kind."""
+    if days == 0:
+        return []
+    before = now - timedelta(days=days)
+    return [Candidate("history", f"{count:,} {kind}{'s' if count != 1 else ''}",
+                      f"older than {days} days", partial(_prune_history, engine, kind, before))
+            for kind, count in retention.history_to_prune(engine, before=before)]
+
+
+def _prune_history(engine: Engine, kind: str, before: datetime) -> None:
+    retention.prune_history(engine, kind, before=before)
 
 
 class _Placeholders(Mapping[str, str]):
@@ -152,6 +168,7 @@ def collect(settings: Settings, environ: Mapping[str, str], store: BuildStore,
     """Everything to remove, and notes on what could not be looked at."""
     notes: list[str] = []
     found = old_logs(store.engine, days=settings.retention_days, now=now)
+    found += old_history(store.engine, days=settings.retention_days, now=now)
     urls = configured_clone_urls(settings, environ)
     if isinstance(urls, str):
         notes.append(urls)
@@ -175,7 +192,8 @@ def run(candidates: list[Candidate], *, dry_run: bool, out: Callable[[str], None
         out(f"{verb} {item.kind} {item.what} ({item.why}{f'; {kept}' if kept else ''})")
         if kept is None:
             removed[item.kind] = removed.get(item.kind, 0) + 1
-    summary = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in removed.items())
+    summary = ", ".join(f"{n} {kind if n == 1 else PLURALS.get(kind, kind + 's')}"
+                        for kind, n in removed.items())
     out(f"autobuild gc: {'would remove' if dry_run else 'removed'} {summary or 'nothing'}")
 
 

@@ -1,7 +1,8 @@
 """`autobuild gc` on the real stack: a real database, a worker's var/ folder and a Docker engine
 of its own (so no other test's images are touched). `--dry-run` lists exactly what goes and
-removes nothing; then old logs, mirrors of unconfigured repositories, workspaces of builds that
-ended and dangling images go, and a running build's workspace and an image in use stay."""
+removes nothing; then old logs and history rows, mirrors of unconfigured repositories, workspaces
+of builds that ended and dangling images go, and a running build's workspace and an image in
+use stay."""
 
 from __future__ import annotations
 
@@ -15,17 +16,18 @@ from pathlib import Path
 
 import docker
 import pytest
+from sqlalchemy import select
 
 from core.status import BuildStatus
 from records.builds import BuildStore
 from records.db import make_engine, utcnow
 from records.migrate import prepare
 from records.retention import PRUNED_MARKER
-from records.schema import builds
+from records.schema import builds, deliveries
 from tests.conftest import repo_yaml
 from tests.factories import stored_build
 from tests.integration.conftest import BASE_IMAGE
-from tests.integration.hosts import SecondEngine, second_engine
+from tests.integration.engines import SecondEngine, second_engine
 from workers.checkout import MirrorCheckout
 
 pytestmark = pytest.mark.integration
@@ -72,6 +74,11 @@ def test_gc_lists_then_removes_what_this_host_no_longer_needs(
     with db.begin() as conn:
         conn.execute(builds.update().where(builds.c.id == old.id).values(
             finished_at=utcnow() - timedelta(days=31)))
+        for age in (31, 29):
+            conn.execute(deliveries.insert().values(
+                forge="github", delivery_id=f"gc-{age}", event="push", refs="[]",
+                outcome="ignored", build_ids="[]", status_code=200,
+                received_at=utcnow() - timedelta(days=age)))
     running = stored_build(store, BuildStatus.BUILDING)
     ended = stored_build(store, BuildStatus.FAILED)
     workspaces = {name: var / "work" / f"{name}-x1y2" for name in
@@ -89,7 +96,7 @@ def test_gc_lists_then_removes_what_this_host_no_longer_needs(
     env = dict(os.environ, DATABASE_URL=database, AUTOBUILD_VAR_DIR=str(var),
                AUTOBUILD_RULES=str(rules), AUTOBUILD_RETENTION_DAYS="30",
                DOCKER_HOST=engine.docker_host)
-    wanted = [f"log build {old.id} (",
+    wanted = [f"log build {old.id} (", "history 1 delivery (older than 30 days)",
               f"mirror {removed_mirror} (its repository is no longer configured)",
               f"mirror {partial} (its repository is no longer configured)",
               f"workspace {workspaces['0123456789abcdef']} (no such build)",
@@ -100,18 +107,22 @@ def test_gc_lists_then_removes_what_this_host_no_longer_needs(
 
     assert listed[0] == "autobuild gc: dry run, nothing is removed"
     shown = [line.removeprefix("would remove ") for line in listed[1:-1]]
-    assert [line[:len(w)] for line, w in zip(shown[:5], wanted, strict=False)] == wanted[:5]
-    assert sorted(line.split(" (")[0] for line in shown[5:]) == sorted(
-        w.split(" (")[0] for w in wanted[5:]), listed  # images: oldest first, ties any order
+    assert [line[:len(w)] for line, w in zip(shown[:6], wanted, strict=False)] == wanted[:6]
+    assert sorted(line.split(" (")[0] for line in shown[6:]) == sorted(
+        w.split(" (")[0] for w in wanted[6:]), listed  # images: oldest first, ties any order
     assert all(line.startswith("would remove ") for line in listed[1:-1])
-    assert listed[-1] == ("autobuild gc: would remove 1 log, 2 mirrors, 2 workspaces, 2 images")
+    assert listed[-1] == ("autobuild gc: would remove 1 log, 1 history, 2 mirrors, "
+                          "2 workspaces, 2 images")
     assert all(folder.exists() for folder in (*workspaces.values(), removed_mirror, partial))
     assert store.get_log(old.id) == f"the log of {old.id}\n"
     assert engine.client.images.get(unused)
 
     done = gc(env, "--image-min-age", "0")
 
-    assert done[-1] == "autobuild gc: removed 1 log, 2 mirrors, 2 workspaces, 1 image", done
+    assert done[-1] == ("autobuild gc: removed 1 log, 1 history, 2 mirrors, 2 workspaces, "
+                        "1 image"), done
+    with db.connect() as conn:
+        assert list(conn.execute(select(deliveries.c.delivery_id)).scalars()) == ["gc-29"]
     assert any(line.startswith(f"kept image {in_use} (dangling, ") and "conflict" in line
                for line in done), done
     assert store.get_log(old.id) == PRUNED_MARKER
