@@ -10,6 +10,7 @@ A late redelivery or an out-of-order push therefore never moves a tag back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from core.ordering import Candidate, Verdict, choose_newest
 from core.plan import TRIGGER_PUSH
@@ -52,7 +53,7 @@ def take_newest(store: BuildStore, build: BuildRecord, checkout: SourceCheckout,
     _supersede_losers(store, known, verdict)
     newest = verdict.newest
     if newest.build_id == build.id:
-        return build
+        return _inherit_pull(build, known, log)
     reason = verdict.reasons[build.id]
     if newest.pushed:
         _end_behind_the_tags(store, build, newest, reason, log)
@@ -66,10 +67,23 @@ def take_newest(store: BuildStore, build: BuildRecord, checkout: SourceCheckout,
         log(f"Build {newest.build_id} was taken by another worker meanwhile.\n")
         return None
     chosen = store.get_build(newest.build_id)
-    if chosen is not None:
-        store.append_log(chosen.id, f"Started by the job of build {build.id}: this is the newest "
-                                    f"queued commit of {build.ref} for its rule ({reason}).\n")
-    return chosen
+    if chosen is None:
+        return None
+    store.append_log(chosen.id, f"Started by the job of build {build.id}: this is the newest "
+                                f"queued commit of {build.ref} for its rule ({reason}).\n")
+    return _inherit_pull(chosen, [build, *known],
+                         lambda text: store.append_log(newest.build_id, text))
+
+
+def _inherit_pull(chosen: BuildRecord, replaced: list[BuildRecord], log: Log) -> BuildRecord:
+    """`chosen`, pulling its base images when a build it replaced had to (a rebuild for a
+    changed base): else a push that supersedes that rebuild would build on the old base."""
+    pulling = [b for b in replaced if b.id != chosen.id and b.plan.pull]
+    if chosen.plan.pull or not pulling:
+        return chosen
+    log(f"Pulling the base images: this build replaces build {pulling[0].id}, which was to "
+        "pull them.\n")
+    return replace(chosen, plan=replace(chosen.plan, pull=True))
 
 
 def _supersede_losers(store: BuildStore, known: list[BuildRecord], verdict: Verdict) -> None:

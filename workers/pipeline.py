@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +112,9 @@ def _run_turn(build: BuildRecord, *, store: BuildStore, settings: Settings,
         checkout = tools.checkout(log=log, git_env=secrets.git_env)
         checkout.update(build.plan.clone_url, build.commit)
         chosen = take_newest(store, build, checkout, log)
-        if chosen is not build:
+        if chosen is None or chosen.id != build.id:
             return chosen
-        outcome = _phases(work, checkout)
+        outcome = _phases(replace(work, build=chosen), checkout)
     except BuildStopped:
         log("\nBuild stopped.\n")
         outcome = Outcome(BuildStatus.FAILED, "the build was stopped")

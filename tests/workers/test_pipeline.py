@@ -16,7 +16,7 @@ import pytest
 
 from core.config import Settings
 from core.credentials import RegistryAuth, SecretRef
-from core.plan import PathFilter
+from core.plan import TRIGGER_BASE_IMAGE, TRIGGER_PUSH, PathFilter
 from core.status import BuildStatus
 from records.builds import BuildRecord, BuildStore
 from records.db import make_engine
@@ -378,3 +378,24 @@ def test_a_failure_while_the_engine_is_down_names_the_engine(run: Run) -> None:
 def test_a_failure_with_the_engine_up_keeps_its_own_message(run: Run) -> None:
     build = run(FakeTools(builder={"error": "[1/1] RUN false: exit code: 1"}))
     assert build.error == "[1/1] RUN false: exit code: 1"
+
+
+@pytest.mark.parametrize("job_of", ["rebuild", "push"])
+def test_a_push_that_supersedes_a_base_image_rebuild_pulls_the_bases(
+        store: BuildStore, settings: Settings, job_of: str) -> None:
+    ref = "refs/heads/patched"
+    rebuild = stored_build(store, commit="1" * 40, ref=ref, trigger=TRIGGER_BASE_IMAGE,
+                           pull=True)
+    push = stored_build(store, commit="2" * 40, ref=ref, trigger=TRIGGER_PUSH, pull=False)
+    tools = FakeTools()
+    job = rebuild if job_of == "rebuild" else push
+    execute_build(job.id, store=store, settings=settings, docker_api=None, environ={},
+                  stop=lambda: None, tools=tools)
+
+    ended = {b.id: store.get_build(b.id) for b in (rebuild, push)}
+    assert ended[rebuild.id].status is BuildStatus.SUPERSEDED  # type: ignore[union-attr]
+    assert ended[push.id].status is BuildStatus.SUCCESS  # type: ignore[union-attr]
+    (spec,) = tools.builder_fake.specs
+    assert spec.pull is True
+    assert (f"Pulling the base images: this build replaces build {rebuild.id}, which was to "
+            "pull them.") in store.get_log(push.id)
