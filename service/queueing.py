@@ -39,18 +39,22 @@ class RQBuildQueue:
         self.queue = Queue(QUEUE_NAME, connection=redis)
 
     def enqueue(self, build: BuildRecord) -> None:
-        """Queue the build; the job's own timeout is the rule's timeout plus a margin."""
-        self.queue.enqueue(
-            JOB_FUNCTION,
-            build.id,
-            job_id=build.id,
-            # the watchdog enforces the rule's timeout; a build may first wait for its turn
-            job_timeout=2 * build.plan.timeout + TIMEOUT_MARGIN,
-            result_ttl=86400,
-            failure_ttl=7 * 86400,
-            on_failure=Callback(FAILURE_CALLBACK),
-            description=f"{build.repository} {build.ref} {build.commit[:7]}",
-        )
+        """Queue the build; the job's own timeout is the rule's timeout plus a margin. One
+        Redis round trip (RQ alone makes two: the queue set, then the job)."""
+        with self.redis.pipeline() as pipe:
+            self.queue.enqueue(
+                JOB_FUNCTION,
+                build.id,
+                job_id=build.id,
+                # the watchdog enforces the rule's timeout; a build may first wait for its turn
+                job_timeout=2 * build.plan.timeout + TIMEOUT_MARGIN,
+                result_ttl=86400,
+                failure_ttl=7 * 86400,
+                on_failure=Callback(FAILURE_CALLBACK),
+                description=f"{build.repository} {build.ref} {build.commit[:7]}",
+                pipeline=pipe,
+            )
+            pipe.execute()
 
 
     def discard(self, build_id: str) -> None:

@@ -1,0 +1,77 @@
+"""Git repositories for the scenarios: a working copy pushing to a bare repository that the
+rules' clone URL (file://) points at, and the by-hand baseline's clone, build and push."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from workers.docker_cli import DOCKER_CLI
+
+IDENTITY = ["-c", "user.name=Bench", "-c", "user.email=bench@autobuild.invalid"]
+DOCKERFILE = """FROM local/busybox:latest
+COPY deps.txt /deps/deps.txt
+RUN cat /deps/deps.txt > /deps/installed.txt
+RUN mkdir -p /app && echo built > /app/stamp
+COPY app.txt /app/app.txt
+RUN wc -c /app/app.txt > /app/size.txt
+"""
+"""A small repository with a few RUN and COPY steps; deps.txt changes rarely, app.txt often."""
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    done = subprocess.run(["git", *IDENTITY, *args], cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed: {done.stdout}{done.stderr}")
+    return done.stdout.strip()
+
+
+@dataclass(frozen=True)
+class Repo:
+    """A working copy and the bare repository it pushes to."""
+
+    work: Path
+    bare: Path
+
+    @property
+    def clone_url(self) -> str:
+        return f"file://{self.bare}"
+
+    @classmethod
+    def create(cls, folder: Path, name: str, files: dict[str, str] | None = None) -> Repo:
+        """A repository with the small Dockerfile (deps.txt unique to it: no layer cache)."""
+        work, bare = folder / f"{name}-work", folder / f"{name}.git"
+        work.mkdir(parents=True)
+        git("init", "-q", "-b", "main", cwd=work)
+        content = files or {"Dockerfile": DOCKERFILE, "deps.txt": f"deps {uuid.uuid4().hex}\n",
+                            "app.txt": "hello\n"}
+        for path, text in content.items():
+            (work / path).write_text(text)
+        git("add", "-A", cwd=work)
+        git("commit", "-q", "-m", "init", cwd=work)
+        git("clone", "-q", "--bare", str(work), str(bare))
+        git("remote", "add", "origin", str(bare), cwd=work)
+        return cls(work, bare)
+
+    def head(self) -> str:
+        return git("rev-parse", "HEAD", cwd=self.work)
+
+    def change(self, path: str = "app.txt", text: str | None = None) -> str:
+        """Commit a change to one file and push it; the new head."""
+        (self.work / path).write_text(text or f"change {uuid.uuid4().hex}\n")
+        git("commit", "-q", "-am", f"change {path}", cwd=self.work)
+        git("push", "-q", "origin", "main", cwd=self.work)
+        return self.head()
+
+
+def by_hand(repo: Repo, image: str, scratch: Path) -> None:
+    """The baseline: clone the head shallowly, build it with BuildKit (Debian's CLI), push."""
+    checkout = scratch / uuid.uuid4().hex
+    git("clone", "-q", "--depth", "1", repo.clone_url, str(checkout))
+    env = dict(os.environ, DOCKER_BUILDKIT="1")
+    subprocess.run([DOCKER_CLI, "build", "-q", "--network", "none", "-t", image,
+                    str(checkout)], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([DOCKER_CLI, "push", "-q", image], check=True, stdout=subprocess.DEVNULL)
