@@ -75,3 +75,41 @@ def by_hand(repo: Repo, image: str, scratch: Path) -> None:
     subprocess.run([DOCKER_CLI, "build", "-q", "--network", "none", "-t", image,
                     str(checkout)], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([DOCKER_CLI, "push", "-q", image], check=True, stdout=subprocess.DEVNULL)
+
+
+def append_commits(bare: Path, count: int, *, files: dict[str, bytes] | None = None,
+                   changing: str = "app.txt", size: int = 0) -> list[str]:
+    """`count` new commits on main of `bare` (git fast-import, no working copy), each changing
+    `changing` (`size` random bytes, else a line); `files` go into the first. Their ids."""
+    marks = bare.resolve() / "bench-marks"
+    head = subprocess.run(["git", "rev-parse", "--verify", "-q", "refs/heads/main"], cwd=bare,
+                          capture_output=True, text=True).stdout.strip()
+    process = subprocess.Popen(["git", "fast-import", "--quiet", f"--export-marks={marks}"],
+                               cwd=bare, stdin=subprocess.PIPE)
+    assert process.stdin is not None
+    out = process.stdin
+    stamp = 1_700_000_000
+    for n in range(count):
+        content = os.urandom(size) if size else f"change {uuid.uuid4().hex}\n".encode()
+        message = f"bench commit {n}\n".encode()
+        out.write(b"commit refs/heads/main\nmark :%d\n" % (n + 1))
+        out.write(b"committer Bench <bench@autobuild.invalid> %d +0000\n" % (stamp + n))
+        out.write(b"data %d\n%s" % (len(message), message))
+        if n == 0 and head:
+            out.write(b"from %s\n" % head.encode())
+        for path, data in ((files or {}).items() if n == 0 else ()):
+            out.write(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data))
+        out.write(b"M 100644 inline %s\ndata %d\n%s\n" % (changing.encode(), len(content),
+                                                         content))
+    out.close()
+    if process.wait() != 0:
+        raise RuntimeError("git fast-import failed")
+    ids = dict(line.split() for line in marks.read_text().splitlines())
+    marks.unlink()
+    return [ids[f":{n + 1}"] for n in range(count)]
+
+
+def bare_repository(folder: Path, name: str) -> Path:
+    bare = folder / f"{name}.git"
+    git("init", "-q", "--bare", "-b", "main", str(bare))
+    return bare

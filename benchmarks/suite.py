@@ -23,7 +23,7 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 
 @dataclass(frozen=True)
 class Target:
-    """What a row must reach: its `of` ("ratio", "median" or "max") `op` `limit`."""
+    """What a row must reach: its `of` ("ratio", "median", "max" or "min") `op` `limit`."""
 
     of: str
     op: str
@@ -31,7 +31,8 @@ class Target:
 
     def met(self, row: Row) -> bool | None:
         """Whether the row reaches the target (None when it has no value to compare)."""
-        value = {"ratio": row.ratio, "median": row.median, "max": row.maximum}[self.of]
+        value = {"ratio": row.ratio, "median": row.median, "max": row.maximum,
+                 "min": row.minimum}[self.of]
         return None if value is None else OPERATORS[self.op](value, self.limit)
 
     def __str__(self) -> str:
