@@ -59,6 +59,10 @@ class Repo:
     def head(self) -> str:
         return git("rev-parse", "HEAD", cwd=self.work)
 
+    def bare_head(self) -> str:
+        """The bare repository's main (append_commits moves it without the working copy)."""
+        return git("rev-parse", "main", cwd=self.bare)
+
     def change(self, path: str = "app.txt", text: str | None = None) -> str:
         """Commit a change to one file and push it; the new head."""
         (self.work / path).write_text(text or f"change {uuid.uuid4().hex}\n")

@@ -33,6 +33,8 @@ class Service:
     env: dict[str, str]
     folder: Path
     session: requests.Session
+    web_pid: int = 0
+    worker_pids: tuple[int, ...] = ()
 
     def push(self, repository: str, commit: str, before: str | None = None) -> list[str]:
         """Post the signed push of `commit`; the ids of the builds it queued."""
@@ -75,14 +77,17 @@ def service(folder: Path, entries: list[str], *, workers: int = 1,
         env = stack.service_env(folder, redis_url=redis_url,
                                 database_url=f"sqlite:///{folder}/autobuild.db", rules=rules)
         stack.prepare_database(env)
-        port = stack_.enter_context(stack.web(env, folder)) if web else 0
-        if workers:
-            stack_.enter_context(stack.workers(env, folder, workers))
+        port, web_pid = 0, 0
+        if web:
+            port, master = stack_.enter_context(stack.web_server(env, folder))
+            web_pid = master.pid
+        processes = stack_.enter_context(stack.workers(env, folder, workers)) if workers else []
         store = BuildStore.from_url(env["DATABASE_URL"])
         stack_.callback(store.engine.dispose)
         session = requests.Session()
         stack_.callback(session.close)
-        yield Service(port, store, env, folder, session)
+        yield Service(port, store, env, folder, session, web_pid,
+                      tuple(p.pid for p in processes))
 
 
 def phases(build: BuildRecord) -> dict[str, datetime]:

@@ -126,15 +126,45 @@ def web_command(app_spec: str = APP_SPEC) -> str:
 
 
 @contextmanager
-def web(env: dict[str, str], folder: Path, *, app_spec: str = APP_SPEC,
-        name: str = "web") -> Iterator[int]:
-    """The production web command (gunicorn as in the Procfile) on a free port; the port."""
+def web_server(env: dict[str, str], folder: Path, *, app_spec: str = APP_SPEC,
+               name: str = "web") -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """The production web command (gunicorn as in the Procfile) on a free port; the port and
+    the gunicorn master."""
     port = free_port()
     env = dict(env, PORT=str(port), AUTOBUILD_BIND="127.0.0.1",
                PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")
     with started(["sh", "-c", "exec " + web_command(app_spec)], env=env,
-                 log=folder / f"{name}.log", ready=lambda: listening(port), what=name):
+                 log=folder / f"{name}.log", ready=lambda: listening(port),
+                 what=name) as process:
+        yield port, process
+
+
+@contextmanager
+def web(env: dict[str, str], folder: Path, *, app_spec: str = APP_SPEC,
+        name: str = "web") -> Iterator[int]:
+    """`web_server`'s port."""
+    with web_server(env, folder, app_spec=app_spec, name=name) as (port, _):
         yield port
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is `pid`."""
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in found]
+
+
+def rss_mib(pid: int) -> float:
+    """The resident set size of process `pid`, MiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 @contextmanager
