@@ -11,7 +11,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from redis import Redis
 from sqlalchemy import func, select
 
 from benchmarks import stack
@@ -74,7 +73,6 @@ def measure_database(ctx: Context, kind: str, outcome: Outcome) -> None:
         app_port = stack_.enter_context(stack.web(env, folder, name="autobuild-web"))
         bare_port = stack_.enter_context(stack.web(
             env, folder, app_spec="benchmarks.bare_app:create_app()", name="bare-web"))
-        redis = Redis.from_url(redis_url)
         checks: list[str] = []
 
         def autobuild(conns: int) -> LoadResult:
@@ -87,7 +85,6 @@ def measure_database(ctx: Context, kind: str, outcome: Outcome) -> None:
             if result.errors or abs(recorded - result.requests) > conns:
                 checks.append(f"{conns} conn: {result.requests} answers, {result.errors} "
                               f"errors, {recorded} builds recorded")
-            redis.flushdb()  # nothing works the queue here; keep Redis small
             return result
 
         def bare(conns: int) -> LoadResult:

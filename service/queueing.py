@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from redis import Redis
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 JOB_FUNCTION = "workers.jobs.run_build"
 FAILURE_CALLBACK = "workers.jobs.mark_abandoned"
 TIMEOUT_MARGIN = 120
+MISSING_BATCH = 500
 
 
 class BuildQueue(Protocol):
@@ -29,6 +31,9 @@ class BuildQueue(Protocol):
 
     def has_job(self, build_id: str) -> bool:
         """Whether the queue still knows the build's job (False after Redis lost its data)."""
+
+    def missing_jobs(self, build_ids: Sequence[str]) -> list[str]:
+        """The builds among `build_ids` whose job the queue no longer knows."""
 
 
 class RQBuildQueue:
@@ -70,6 +75,19 @@ class RQBuildQueue:
     def has_job(self, build_id: str) -> bool:
         """Whether RQ still has the build's job."""
         return bool(Job.exists(build_id, connection=self.redis))
+
+    def missing_jobs(self, build_ids: Sequence[str]) -> list[str]:
+        """The builds whose RQ job is gone, asked in pipelined batches (one round trip per
+        MISSING_BATCH builds, not one per build)."""
+        missing: list[str] = []
+        for start in range(0, len(build_ids), MISSING_BATCH):
+            batch = build_ids[start:start + MISSING_BATCH]
+            with self.redis.pipeline(transaction=False) as pipe:
+                for build_id in batch:
+                    pipe.exists(Job.key_for(build_id))
+                found = pipe.execute()
+            missing += [b for b, exists in zip(batch, found, strict=True) if not exists]
+        return missing
 
 
 def enqueue_all(queue: BuildQueue, builds: list[BuildRecord]) -> None:
