@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import shutil
 import sys
 import time
 import traceback
@@ -49,13 +50,15 @@ def run_suite(scenarios: dict[str, Scenario], *, quick: bool, out: Path,
         print(f"bench: {name} …", flush=True)
         entry: dict[str, Any] = {"load_before": report.load()}
         start = time.monotonic()
-        try:
-            with scratch_folder(name) as folder:
+        with scratch_folder(name) as folder:
+            try:
                 outcome = scenario(Context(quick=quick, scratch=folder))
-        except Exception as exc:  # noqa: BLE001 - the other scenarios still run
-            traceback.print_exc()
-            entry["error"] = f"{type(exc).__name__}: {exc}"[:2000]
-            outcome = Outcome()
+            except Exception as exc:  # noqa: BLE001 - the other scenarios still run
+                traceback.print_exc()
+                entry["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+                kept = keep_logs(folder, ROOT / "var" / "bench" / f"{stem}-{name}-logs")
+                entry["logs"] = str(kept.relative_to(ROOT))
+                outcome = Outcome()
         entry.update(seconds=time.monotonic() - start, load_after=report.load(),
                      notes=outcome.notes)
         rows += outcome.rows
@@ -68,6 +71,14 @@ def run_suite(scenarios: dict[str, Scenario], *, quick: bool, out: Path,
             print("  " + line, flush=True)
     print(f"bench: results in {out / stem}.md", flush=True)
     return results, rows
+
+
+def keep_logs(folder: Path, dest: Path) -> Path:
+    """Copy the processes' logs of a failed scenario out of its scratch folder."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for log in folder.rglob("*.log"):
+        shutil.copy(log, dest / "-".join(log.relative_to(folder).parts))
+    return dest
 
 
 def main(argv: Sequence[str] | None = None) -> int:

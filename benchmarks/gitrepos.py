@@ -20,6 +20,9 @@ COPY app.txt /app/app.txt
 RUN wc -c /app/app.txt > /app/size.txt
 """
 """A small repository with a few RUN and COPY steps; deps.txt changes rarely, app.txt often."""
+INSTALL_DOCKERFILE = DOCKERFILE.replace("RUN cat /deps/deps.txt > /deps/installed.txt",
+                                        "RUN sleep 1 && cat /deps/deps.txt > /deps/installed.txt")
+"""The same, its dependency step taking a second like an install would."""
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
