@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select, update
 
 from core.defaults import LOG_CAP_BYTES
+from core.notify.fanout import notifies
 from core.plan import BuildPlan
 from core.status import BuildStatus
 from records.db import Clock, iso, make_engine, new_build_id, utcnow
@@ -245,14 +246,18 @@ def insert_builds(conn: Connection, ids: Sequence[str], plans: Sequence[BuildPla
                   delivery_id: str | None, now: datetime) -> None:
     """Insert queued builds. Which of several queued builds of one rule and ref is the newest
     is decided by the worker, from git (workers/ordering.py), never by arrival order here."""
-    insert_build_rows(conn, build_rows(ids, plans, delivery_id=delivery_id, now=now), now=now)
+    insert_build_rows(conn, build_rows(ids, plans, delivery_id=delivery_id, now=now), plans,
+                      now=now)
 
 
-def insert_build_rows(conn: Connection, rows: Sequence[dict[str, Any]], *,
-                      now: datetime) -> None:
-    """Insert the `build_rows` of new queued builds, with their `queued` events."""
+def insert_build_rows(conn: Connection, rows: Sequence[dict[str, Any]],
+                      plans: Sequence[BuildPlan], *, now: datetime) -> None:
+    """Insert the `build_rows` of new queued builds of `plans`, with their `queued` events."""
     conn.execute(INSERT_BUILD, rows)
-    record_events(conn, [row["id"] for row in rows], BuildStatus.QUEUED, now=now)
+    untold = {row["id"] for row, plan in zip(rows, plans, strict=True)
+              if not notifies(plan, BuildStatus.QUEUED)}
+    record_events(conn, [row["id"] for row in rows], BuildStatus.QUEUED, now=now,
+                  untold=untold)
 
 
 INSERT_BUILD = insert(builds)

@@ -121,7 +121,7 @@ class DeliveryLog:
             with self.engine.begin() as conn:
                 result = conn.execute(INSERT_DELIVERY, values)
                 if plans:
-                    insert_build_rows(conn, rows, now=now)
+                    insert_build_rows(conn, rows, plans, now=now)
                 pk = result.inserted_primary_key
         except IntegrityError:
             if key is not None:
