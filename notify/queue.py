@@ -34,6 +34,7 @@ class RQNotificationQueue:
     the notifier runs)."""
 
     def __init__(self, redis: Redis) -> None:
+        self.redis = redis
         self.queue = Queue(NOTIFY_QUEUE_NAME, connection=redis)
 
     def enqueue(self, build_id: str, *, delay: float = 0.0) -> None:
@@ -42,8 +43,10 @@ class RQNotificationQueue:
                    "description": f"notifications of build {build_id}"}
         if delay > 0:
             self.queue.enqueue_in(timedelta(seconds=delay), JOB_FUNCTION, build_id, **options)
-        else:
-            self.queue.enqueue(JOB_FUNCTION, build_id, **options)
+        else:  # one Redis round trip (RQ alone makes two)
+            with self.redis.pipeline() as pipe:
+                self.queue.enqueue(JOB_FUNCTION, build_id, pipeline=pipe, **options)
+                pipe.execute()
 
 
 def enqueue_moved(queue: NotificationQueue) -> Callable[[list[str]], None]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select, update
 
 from core.defaults import LOG_CAP_BYTES
+from core.notify.fanout import notifies
 from core.plan import BuildPlan
 from core.rebuilds import RebuildCause
 from core.status import BuildStatus
@@ -155,7 +156,7 @@ class BuildStore(BuildLogMixin):
         if plans:
             with self.engine.begin() as conn:
                 insert_builds(conn, ids, plans, delivery_id=delivery_id, now=now)
-        return [b for b in (self.get_build(i) for i in ids) if b is not None]
+        return queued_records(ids, plans, delivery_id=delivery_id, now=now)
 
     def get_build(self, build_id: str) -> BuildRecord | None:
         """The build with this id, or None."""
@@ -265,8 +266,33 @@ def insert_builds(conn: Connection, ids: Sequence[str], plans: Sequence[BuildPla
                   delivery_id: str | None, now: datetime) -> None:
     """Insert queued builds. Which of several queued builds of one rule and ref is the newest
     is decided by the worker, from git (workers/ordering.py), never by arrival order here."""
-    conn.execute(insert(builds), build_rows(ids, plans, delivery_id=delivery_id, now=now))
-    record_events(conn, ids, BuildStatus.QUEUED, now=now)
+    insert_build_rows(conn, build_rows(ids, plans, delivery_id=delivery_id, now=now), plans,
+                      now=now)
+
+
+def insert_build_rows(conn: Connection, rows: Sequence[dict[str, Any]],
+                      plans: Sequence[BuildPlan], *, now: datetime) -> None:
+    """Insert the `build_rows` of new queued builds of `plans`, with their `queued` events."""
+    conn.execute(INSERT_BUILD, rows)
+    untold = {row["id"] for row, plan in zip(rows, plans, strict=True)
+              if not notifies(plan, BuildStatus.QUEUED)}
+    record_events(conn, [row["id"] for row in rows], BuildStatus.QUEUED, now=now,
+                  untold=untold)
+
+
+INSERT_BUILD = insert(builds)
+
+
+def queued_records(ids: Sequence[str], plans: Sequence[BuildPlan], *,
+                   delivery_id: str | None, now: datetime) -> list[BuildRecord]:
+    """The records of builds `insert_builds` just wrote, without reading them back."""
+    return [BuildRecord(id=build_id, repository=plan.repository, provider=plan.provider,
+                        rule_index=plan.rule_index, ref=plan.ref, commit=plan.commit,
+                        status=BuildStatus.QUEUED, trigger=plan.trigger, tags=plan.tags,
+                        digest=None, error=None, plan=plan, delivery_id=delivery_id or None,
+                        superseded_by=None, created_at=now, started_at=None,
+                        finished_at=None, log_size=0)
+            for build_id, plan in zip(ids, plans, strict=True)]
 
 
 def build_rows(

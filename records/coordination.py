@@ -113,3 +113,14 @@ def queued_before(store: BuildStore, *, age: timedelta) -> list[BuildRecord]:
     )
     with store.engine.connect() as conn:
         return [build_from_row(r) for r in conn.execute(query).mappings().all()]
+
+
+def queued_ids_before(store: BuildStore, *, age: timedelta) -> list[str]:
+    """The ids of `queued_before`'s builds, oldest first, without reading their plans (the
+    janitor asks every few seconds, also while thousands of builds wait)."""
+    cutoff = store.clock() - age
+    query = (select(builds.c.id)
+             .where(builds.c.status == BuildStatus.QUEUED.value, builds.c.created_at < cutoff)
+             .order_by(builds.c.created_at))
+    with store.engine.connect() as conn:
+        return [str(build_id) for build_id in conn.execute(query).scalars()]

@@ -9,7 +9,9 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, create_engine, event, func, text
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func, make_url, text
+
+from records.sqlite_writers import WriterTurns, turn_taking_connection
 
 BUSY_TIMEOUT = 30.0
 """Seconds a SQLite statement waits for another process's write to finish before failing."""
@@ -50,10 +52,14 @@ def new_build_id(now: datetime) -> str:
 
 
 def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so web and workers share it."""
+    """An engine for `url`; SQLite gets WAL and a busy timeout so web and workers share it,
+    and its writers take turns (records/sqlite_writers.py)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": busy_timeout,
-                                                  "check_same_thread": False})
+        database = make_url(url).database
+        turns = WriterTurns(database if database and database != ":memory:" else None)
+        engine = create_engine(url, connect_args={
+            "timeout": busy_timeout, "check_same_thread": False,
+            "factory": turn_taking_connection(turns, busy_timeout)})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 
 from core.decision import DeliveryOutcome
 from core.plan import BuildPlan
-from records.builds import BuildRecord, BuildStore, insert_builds
+from records.builds import (
+    BuildRecord,
+    BuildStore,
+    build_rows,
+    insert_build_rows,
+    queued_records,
+)
 from records.db import iso, new_build_id
 from records.schema import deliveries
 
@@ -97,34 +103,34 @@ class DeliveryLog:
         now = self.builds.clock()
         key = dedupe_key(forge, repository, delivery_id) if accepted and delivery_id else None
         ids = [new_build_id(now) for _ in plans]
+        values = {
+            "forge": forge,
+            "delivery_id": (delivery_id or "")[:MAX_ID] or None,
+            "dedupe_key": key,
+            "event": event[:64],
+            "repository": repository[:MAX_NAME] if repository else None,
+            "refs": json.dumps([ref[:MAX_NAME] for ref in refs[:MAX_REFS]]),
+            "outcome": outcome.value,
+            "reason": cut(reason, MAX_REASON),
+            "build_ids": json.dumps(ids),
+            "status_code": status_code,
+            "received_at": now,
+        }
+        rows = build_rows(ids, plans, delivery_id=delivery_id, now=now)  # before the write lock
         try:
             with self.engine.begin() as conn:
-                result = conn.execute(
-                    insert(deliveries).values(
-                        forge=forge,
-                        delivery_id=(delivery_id or "")[:MAX_ID] or None,
-                        dedupe_key=key,
-                        event=event[:64],
-                        repository=repository[:MAX_NAME] if repository else None,
-                        refs=json.dumps([ref[:MAX_NAME] for ref in refs[:MAX_REFS]]),
-                        outcome=outcome.value,
-                        reason=cut(reason, MAX_REASON),
-                        build_ids=json.dumps(ids),
-                        status_code=status_code,
-                        received_at=now,
-                    )
-                )
+                result = conn.execute(INSERT_DELIVERY, values)
                 if plans:
-                    insert_builds(conn, ids, plans, delivery_id=delivery_id, now=now)
+                    insert_build_rows(conn, rows, plans, now=now)
                 pk = result.inserted_primary_key
         except IntegrityError:
             if key is not None:
                 return None
             raise
         assert pk is not None
-        record = self.get_delivery(int(pk[0]))
-        assert record is not None
-        return record, self.builds.get_builds(ids)
+        # what was just written, without reading it back (one transaction per delivery)
+        record = delivery_from_row(dict(values, id=int(pk[0])))
+        return record, queued_records(ids, plans, delivery_id=delivery_id, now=now)
 
     def get_delivery(self, pk: int) -> DeliveryRecord | None:
         """A delivery by its row id."""
@@ -145,6 +151,8 @@ class DeliveryLog:
         return [delivery_from_row(r) for r in rows]
 
 
+INSERT_DELIVERY = insert(deliveries)
+"""Executed with the row as parameters: built once, its compiled form cached."""
 MAX_ID = 128
 MAX_NAME = 255
 MAX_REFS = 100

@@ -57,6 +57,27 @@ class BuildLogMixin:
         with self.engine.connect() as conn:
             return [(int(seq), str(text)) for seq, text in conn.execute(query).all()]
 
+    def log_tail(self, build_id: str, limit: int) -> tuple[str, int, bool]:
+        """The last `limit` characters of the log (read from its newest chunks back, never the
+        whole of a long log), the newest chunk's seq, and whether anything was left out."""
+        query = (select(build_logs.c.seq, build_logs.c.text)
+                 .where(build_logs.c.build_id == build_id)
+                 .order_by(build_logs.c.seq.desc()))
+        kept: list[str] = []
+        size, last_seq, cut = 0, 0, False
+        with self.engine.connect() as conn:
+            for seq, text in conn.execute(query.execution_options(yield_per=16)):
+                last_seq = last_seq or int(seq)
+                if size >= limit:
+                    cut = True
+                    break
+                kept.append(str(text))
+                size += len(text)
+        tail = "".join(reversed(kept))
+        if len(tail) > limit:
+            tail, cut = tail[-limit:], True
+        return tail, last_seq, cut
+
     def get_log(self, build_id: str) -> str:
         """The whole log of a build."""
         return "".join(text for _, text in self.log_chunks(build_id))

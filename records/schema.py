@@ -84,6 +84,11 @@ builds = Table(
     Index("ix_builds_repo_created", "repository", "created_at"),
     Index("ix_builds_status", "status"),
     Index("ix_builds_reuse", "repository", "provider", "rule_index", "commit_sha", "input_key"),
+    # "is this push already built?" (records/tag_history.py), asked for every webhook
+    Index("ix_builds_rule_ref_commit", "repository", "provider", "rule_index", "ref",
+          "commit_sha", "created_at"),
+    Index("ix_builds_rule_ref_pushed", "repository", "provider", "rule_index", "ref", "status",
+          "finished_at"),
 )
 
 build_logs = Table(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, bindparam, literal, select, union_all
 
 from core.plan import BuildPlan
 from core.status import RUNNING, BuildStatus
@@ -34,20 +35,40 @@ def last_pushed(store: BuildStore, plan: BuildPlan) -> BuildRecord | None:
     return build_from_row(row) if row else None
 
 
+def _holding_query() -> CompoundSelect[Any]:
+    """Both candidates of `holding_commit` in one statement, built once (a wide select with
+    subqueries costs more to construct than to run)."""
+    rule_and_ref = [builds.c.repository == bindparam("repository"),
+                    builds.c.provider == bindparam("provider"),
+                    builds.c.rule_index == bindparam("rule_index"),
+                    builds.c.ref == bindparam("ref")]
+    active = (select(builds, literal(0).label("candidate"))
+              .where(*rule_and_ref, builds.c.commit_sha == bindparam("commit"),
+                     builds.c.status.in_(IN_PROGRESS))
+              .order_by(builds.c.created_at.desc()).limit(1))
+    pushed = (select(builds, literal(1).label("candidate"))
+              .where(*rule_and_ref, builds.c.status == BuildStatus.SUCCESS.value)
+              .order_by(builds.c.finished_at.desc(), builds.c.id.desc()).limit(1))
+    return union_all(select(active.subquery()), select(pushed.subquery()))
+
+
+HOLDING = _holding_query()
+
+
 def holding_commit(store: BuildStore, plan: BuildPlan) -> BuildRecord | None:
     """The build that makes this plan a no-op: one of the same rule, ref and commit still under
-    way, or the last pushed build of the rule and ref when it holds this commit with these tags."""
-    query = (select(builds)
-             .where(*same_rule(plan), builds.c.ref == plan.ref,
-                    builds.c.commit_sha == plan.commit, builds.c.status.in_(IN_PROGRESS))
-             .order_by(builds.c.created_at.desc()).limit(1))
+    way, or the last pushed build of the rule and ref when it holds this commit with these tags.
+    Both candidates come back in one query (webhook intake asks this for every plan)."""
+    values = {"repository": plan.repository, "provider": plan.provider,
+              "rule_index": plan.rule_index, "ref": plan.ref, "commit": plan.commit}
     with store.engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
-    if row is not None:
-        return build_from_row(row)
-    pushed = last_pushed(store, plan)
-    if pushed is not None and pushed.commit == plan.commit and pushed.tags == plan.tags:
-        return pushed
+        rows = {row["candidate"]: row for row in conn.execute(HOLDING, values).mappings()}
+    if 0 in rows:
+        return build_from_row(rows[0])
+    if 1 in rows:
+        last = build_from_row(rows[1])
+        if last.commit == plan.commit and last.tags == plan.tags:
+            return last
     return None
 
 

@@ -11,7 +11,7 @@ status write and the notification.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,14 +39,17 @@ def allowed_from(new: BuildStatus) -> list[str]:
 
 
 def record_events(conn: Connection, build_ids: Sequence[str], status: BuildStatus, *,
-                  now: datetime) -> None:
-    """Log that these builds entered `status`, in the caller's transaction."""
+                  now: datetime, untold: Collection[str] = ()) -> None:
+    """Log that these builds entered `status`, in the caller's transaction. The events of
+    `untold` builds (whose plans make no notification of it) are recorded as expanded, and
+    nobody is asked to expand them."""
     if not build_ids:
         return
     conn.execute(insert(build_events),
-                 [{"build_id": build_id, "status": status.value, "at": now}
+                 [{"build_id": build_id, "status": status.value, "at": now,
+                   "expanded_at": now if build_id in untold else None}
                   for build_id in build_ids])
-    note_moved(conn, build_ids)
+    note_moved(conn, [build_id for build_id in build_ids if build_id not in untold])
 
 
 def transition(

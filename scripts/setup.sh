@@ -20,8 +20,13 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v update-binfmts >/dev/null 2>&1 || need_apt+=(binfmt-support)
 if [ "${1:-run}" = test ]; then  # browser tests drive Debian's Chromium (no browser downloads)
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-  command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)  # records tests on PostgreSQL
   command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)  # checks deploy/systemd units
+fi
+if [ "${1:-run}" = test ] || [ "${1:-run}" = bench ]; then  # records tests and bench on PostgreSQL
+  command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+fi
+if [ "${1:-run}" = bench ]; then  # scripts/bench: the intake load generator
+  command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
@@ -40,6 +45,8 @@ if [ ! -f "$stamp" ]; then
   "$VAR/venv/bin/pip" install -q --upgrade pip
   if [ "${1:-run}" = test ]; then
     "$VAR/venv/bin/pip" install -q -e ".[test]"
+  elif [ "${1:-run}" = bench ]; then
+    "$VAR/venv/bin/pip" install -q -e ".[bench]"
   else
     "$VAR/venv/bin/pip" install -q -e .
   fi

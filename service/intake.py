@@ -92,9 +92,7 @@ def take_delivery(forge: str, adapter: ForgeAdapter, headers: Mapping[str, str],
             return intake.record(404, DeliveryOutcome.REJECTED, reason)
         if repo.secrets or not repo.insecure_no_secret:
             verify_signature(forge, delivery.body, headers=delivery.headers, secrets=repo.secrets)
-        if intake.delivery_id and delivery_log().find_delivery(forge, intake.repository,
-                                                               intake.delivery_id):
-            return intake.duplicate()
+        # a redelivery is told apart by the delivery log's unique key when it is recorded
         decision = decide(repo, adapter.parse(delivery), earlier=_earlier_build)
     except SignatureError as exc:
         return intake.record(401, DeliveryOutcome.REJECTED,

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from flask import Flask
 
+from core.status import BuildStatus
 from records.builds import BuildStore
-from records.coordination import fail_lost_builds, queued_before
+from records.coordination import fail_lost_builds, queued_ids_before
 from service.queueing import BuildQueue, enqueue_all
 
 logger = logging.getLogger(__name__)
@@ -20,7 +21,8 @@ INTERVAL = 10.0
 def sweep(store: BuildStore, queue: BuildQueue) -> tuple[list[str], list[str]]:
     """Fail builds with stale heartbeats; re-enqueue queued builds whose job is gone."""
     lost = fail_lost_builds(store)
-    missing = [b for b in queued_before(store, age=REQUEUE_AFTER) if not queue.has_job(b.id)]
+    gone = queue.missing_jobs(queued_ids_before(store, age=REQUEUE_AFTER))
+    missing = [b for b in store.get_builds(gone) if b.status is BuildStatus.QUEUED]
     enqueue_all(queue, missing)
     for build in missing:
         store.append_log(build.id, "Queued again: its job was lost from Redis.\n")

@@ -40,6 +40,10 @@ class RecordingQueue:
         """Jobs are 'lost' when the test empties `enqueued` (like Redis restarting empty)."""
         return build_id in self.enqueued
 
+    def missing_jobs(self, build_ids: list[str]) -> list[str]:
+        """The builds `has_job` says are lost."""
+        return [b for b in build_ids if not self.has_job(b)]
+
 
 class FakeQueueWatch:
     """A QueueWatch answering from `listening` ({queue: [worker hostnames]}) and `depths`,

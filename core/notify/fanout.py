@@ -16,6 +16,7 @@ from core.notify.statuses import REPORTED, status_request
 from core.notify.targets import KIND_COMMIT_STATUS
 from core.notify.webhooks import webhook_request
 from core.plan import BuildPlan
+from core.status import BuildStatus
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,13 @@ class PlannedNotification:
     target_key: str
     event: str
     request: OutgoingRequest
+
+
+def notifies(plan: BuildPlan, status: BuildStatus) -> bool:
+    """Whether a transition to `status` makes any notification for the plan's targets (a new
+    build whose plan tells nobody needs no notifier job: webhook intake skips it)."""
+    return ((plan.status is not None and status in REPORTED)
+            or any(status.value in target.events for target in plan.notify))
 
 
 def notifications_for(plan: BuildPlan, facts: BuildFacts, *,

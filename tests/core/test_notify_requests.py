@@ -14,7 +14,7 @@ import pytest
 
 from core.credentials import SecretRef
 from core.notify.facts import BuildFacts, describe, failing_step
-from core.notify.fanout import notifications_for
+from core.notify.fanout import notifications_for, notifies
 from core.notify.statuses import REPORTED, bounded_key, status_request
 from core.notify.targets import StatusTarget, WebhookTarget
 from core.notify.webhooks import dockerhub_payload, sign, slack_payload, webhook_request
@@ -273,3 +273,15 @@ def test_fanout_makes_a_status_per_reported_transition_and_webhooks_per_asked_ev
                                          ("webhook", "notify:0")]
     assert made(BuildStatus.FAILED) == [("commit_status", "status:autobuild/latest"),
                                         ("webhook", "notify:1")]
+
+
+@pytest.mark.parametrize("plan", [
+    pytest.param(make_plan(), id="no-targets"),
+    pytest.param(make_plan(status=target("github", "https://api.github.com")), id="status"),
+    pytest.param(make_plan(notify=(WebhookTarget(url="https://a.example.com/h",
+                                                 events=("failed",)),)), id="hook-on-failed"),
+])
+def test_notifies_says_exactly_when_fanout_makes_something(plan: Any) -> None:
+    for status in BuildStatus:
+        made = notifications_for(plan, facts(status), new_id=lambda: "n")
+        assert notifies(plan, status) is bool(made), status

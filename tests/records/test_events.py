@@ -57,8 +57,8 @@ def test_a_refused_transition_writes_no_event(store: BuildStore) -> None:
 def test_superseding_writes_the_older_builds_event_in_the_same_transaction(
     store: BuildStore, moved: list[list[str]],
 ) -> None:
-    (older,) = store.create_builds([make_plan(commit="a" * 40)])
-    (newer,) = store.create_builds([make_plan(commit="b" * 40)])
+    (older,) = store.create_builds([make_plan(commit="a" * 40, status=STATUS)])
+    (newer,) = store.create_builds([make_plan(commit="b" * 40, status=STATUS)])
 
     assert store.set_status(older.id, BuildStatus.SUPERSEDED, superseded_by=newer.id)
 
@@ -141,10 +141,26 @@ def test_events_become_one_notification_per_target_once(store: BuildStore) -> No
     assert b"https://ci.example.com/builds/" + build_id.encode() in found[3].request.body
 
 
+def test_a_new_build_that_tells_nobody_asks_no_notifier_job(
+    store: BuildStore, moved: list[list[str]],
+) -> None:
+    (silent,) = store.create_builds([make_plan(commit="a" * 40)])
+    (hooked,) = store.create_builds([make_plan(commit="b" * 40, notify=(HOOK,))])
+    (status,) = store.create_builds([make_plan(commit="c" * 40, status=STATUS)])
+
+    with store.engine.connect() as conn:
+        unexpanded = set(conn.execute(select(build_events.c.build_id).where(
+            build_events.c.expanded_at.is_(None))).scalars())
+    assert events(store.engine, silent.id) == ["queued"]
+    assert unexpanded == {status.id}  # the hook asked for success and failed only
+    assert moved == [[status.id]]
+    assert hooked.id not in unexpanded
+
+
 def test_builds_without_targets_only_mark_their_events(store: BuildStore) -> None:
     build = stored_build(store, BuildStatus.FAILED)
 
-    assert expand(store) == 3
+    assert expand(store) == 2  # cloning and failed; queued was recorded as told already
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(notifications)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(build_events).where(

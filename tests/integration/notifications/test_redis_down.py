@@ -82,8 +82,9 @@ def test_a_build_ending_while_redis_is_down_is_notified_once_it_is_back(
     redis_server: RedisServer, processes: list[subprocess.Popen[bytes]],
     worker_env: dict[str, str], forge: FakeForge, tmp_path: Path,
 ) -> None:
+    # long enough that the queued and started statuses are out before it ends, even under load
     bare, commit = make_repo(tmp_path / "slow", {
-        "Dockerfile": f"FROM {BASE_IMAGE}\nRUN echo {tmp_path.name} && sleep 6\n"})
+        "Dockerfile": f"FROM {BASE_IMAGE}\nRUN echo {tmp_path.name} && sleep 12\n"})
     rules = tmp_path / "rules.yaml"
     rules.write_text("repositories:\n" + repository(
         "github", f"file://{bare}", unique_image("nt-redis"), forge,
