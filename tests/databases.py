@@ -21,10 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 
+import psycopg.errors
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from records.db import make_engine
 from records.migrate import prepare
+from tests.waiting import wait_until
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -51,9 +54,30 @@ def _admin() -> Engine:
     return create_engine(admin_url(), isolation_level="AUTOCOMMIT", pool_size=1)
 
 
-def _drop(name: str) -> None:
-    with _admin().connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+BUSY = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse)
+
+
+def _run_while_busy(statement: str, what: str) -> None:
+    """Run an admin statement, again while an autovacuum worker (the superuser's, which FORCE
+    may not end) is in the database it drops or copies."""
+    def done() -> bool:
+        try:
+            with _admin().connect() as conn:
+                conn.execute(text(statement))
+        except DBAPIError as exc:
+            if isinstance(exc.orig, BUSY):
+                return False
+            raise
+        return True
+
+    wait_until(done, 60, what, interval=0.5)
+
+
+def drop_database(name: str) -> None:
+    """Drop a test database, ending its connections."""
+    _run_while_busy(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                    f"the test database {name} dropped")
+
 
 
 @cache
@@ -62,7 +86,7 @@ def _template() -> str:
     name = f"autobuild_template_{uuid.uuid4().hex[:10]}"
     with _admin().connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    atexit.register(_drop, name)
+    atexit.register(drop_database, name)
     engine = make_engine(_url(name))
     try:
         prepare(engine, mode="auto")
@@ -77,12 +101,11 @@ def fresh_postgres(prefix: str = "autobuild_test", *, migrated: bool = True) -> 
     not `migrated`), dropped afterwards, also while processes still hold connections to it."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     template = f' TEMPLATE "{_template()}"' if migrated else ""
-    with _admin().connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+    _run_while_busy(f'CREATE DATABASE "{name}"{template}', f"the test database {name} made")
     try:
         yield _url(name)
     finally:
-        _dropper.submit(_drop, name)
+        _dropper.submit(drop_database, name)
 
 
 atexit.register(_dropper.shutdown, wait=True)

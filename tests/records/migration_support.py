@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, inspect, make_url, text
 
 from records.db import make_engine
 from records.migrate import MIGRATIONS_DIR, head_revision
+from tests.databases import drop_database
 
 BACKENDS = ["sqlite", "postgresql"]
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "db"
@@ -83,7 +84,7 @@ class Databases:
         for engine in self.engines:
             engine.dispose()
         for name in self.pg_names:
-            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(name)
 
     def _admin(self, statement: str) -> None:
         admin = create_engine(admin_url(), isolation_level="AUTOCOMMIT")
