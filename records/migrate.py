@@ -126,14 +126,16 @@ def head_revision(*, script_location: Path = MIGRATIONS_DIR) -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's revision, or None when it has none; one query when it has one."""
+    query = text("SELECT version_num FROM alembic_version")
     with engine.connect() as conn:
         try:
-            versions = list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+            versions = list(conn.execute(query).scalars())
         except (OperationalError, ProgrammingError):
             conn.rollback()
-            if inspect(conn).has_table("alembic_version"):
-                raise
-            return None
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            # another process's migration committed it meanwhile (or reading it fails: raise)
+            versions = list(conn.execute(query).scalars())
     if len(versions) > 1:
         raise MigrationError(f"{_name(engine)} records several schema revisions "
                              f"({', '.join(versions)}); Autobuild's migrations form one line")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 
 from records import migrate
+from records.db import make_engine
 from records.migrate import SchemaMismatchError, SchemaState, UnrecognisedSchemaError
 from records.migrations.compare import schema_differences
 from records.schema import builds, metadata
@@ -194,3 +196,24 @@ def test_a_current_schema_costs_one_query(dbs: Databases, step: object) -> None:
                  lambda _c, _cur, statement, *_rest: statements.append(statement))
     step(engine)  # type: ignore[operator]
     assert statements == ["SELECT version_num FROM alembic_version"]
+
+
+def test_a_revision_another_process_commits_while_it_is_read_is_read(tmp_path: Path) -> None:
+    """Processes starting together: one finds no version table, then sees it committed."""
+    path = tmp_path / "racing.db"
+    engine = make_engine(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("BEGIN")
+    other.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+    other.execute("INSERT INTO alembic_version VALUES ('0001')")
+
+    @event.listens_for(engine, "handle_error")
+    def commit_the_other(context: object) -> None:
+        other.execute("COMMIT")
+
+    try:
+        assert migrate.current_revision(engine) == "0001"
+    finally:
+        other.close()
+        engine.dispose()
