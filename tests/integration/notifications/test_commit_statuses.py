@@ -25,6 +25,7 @@ from tests.integration.notifications.conftest import (
     requests_to,
 )
 from tests.integration.notifications.fake_forge import FakeForge
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.both_databases
 
@@ -83,7 +84,12 @@ def test_each_transition_sets_the_commit_status_on_each_forge(
     expected = expected_requests(flavour, build["id"], commit, forge)
     assert [(s.method, s.path, header, s.header(header), s.json())
             for s, (_, _, header, _, _) in zip(seen, expected, strict=True)] == expected
-    listed = app.test_client().get(f"/api/builds/{build['id']}/notifications").get_json()
+
+    def recorded() -> dict[str, Any] | None:  # the forge may answer before the row is updated
+        found = app.test_client().get(f"/api/builds/{build['id']}/notifications").get_json()
+        return None if any(n["state"] == "sending" for n in found["notifications"]) else found
+
+    listed = wait_until(recorded, 30, "every answer recorded")
     assert [(n["event"], n["state"], n["attempts"]) for n in listed["notifications"]] == [
         ("queued", "sent", 1), ("cloning", "sent", 1), ("success", "sent", 1)]
     assert {n["last_status"] for n in listed["notifications"]} == {

@@ -87,6 +87,7 @@ def test_webhooks_are_signed_retried_and_never_change_the_build(
     def settled() -> dict[str, dict[str, Any]] | None:
         found = by_target(app, build["id"])
         done = all(found[p.rsplit("/", 1)[-1]]["state"] == "sent" for p in FAILS_ONCE)
+        done &= all(n["state"] != "sending" for n in found.values())  # answers recorded
         waiting = found["always-500"]["state"] == "pending"  # between two of its attempts
         return found if done and waiting and found["always-500"]["attempts"] >= 2 else None
 
