@@ -20,33 +20,15 @@ from core.build_options import (
     secret_id_problem,
 )
 from core.credentials import SecretRef
+from core.rules_values import NamedValues, named_values
 from core.rules_yaml import Reader
 
 Fields = dict[str, yaml.Node]
 
 
-def build_args(reader: Reader, f: Fields, path: str
-               ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:
+def build_args(reader: Reader, f: Fields, path: str) -> NamedValues:
     """(plain build arguments, secret ones as references) of a rule."""
-    secret_names = reader.string_list(f.get("secret_build_args"), f"{path}.secret_build_args")
-    node = f.get("build_args")
-    given = reader.mapping(node, f"{path}.build_args", None) if node is not None else {}
-    for name in sorted(set(secret_names) - set(given)):
-        reader.error(f["secret_build_args"], f"{path}.secret_build_args",
-                     f"{name!r} is not one of build_args")
-    plain: list[tuple[str, str]] = []
-    secret: list[tuple[str, SecretRef]] = []
-    for name, value_node in given.items():
-        where = f"{path}.build_args.{name}"
-        if not name.strip():
-            reader.error(value_node, f"{path}.build_args", "names must not be empty")
-        elif name in secret_names:
-            ref = reader.secret(value_node, where)
-            if ref is not None:
-                secret.append((name, ref))
-        elif (value := reader.string(value_node, where)) is not None:
-            plain.append((name, value))
-    return tuple(plain), tuple(secret)
+    return named_values(reader, f, path, values="build_args", secrets="secret_build_args")
 
 
 def builder(reader: Reader, f: Fields, path: str, default: str) -> str:

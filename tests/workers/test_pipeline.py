@@ -26,7 +26,6 @@ from tests.fakes import IMAGE_ID, FakeTools, fake_digest
 from tests.waiting import wait_until
 from workers.image_build import NETWORK_HINT
 from workers.pipeline import execute_build
-from workers.publish import TRANSIENT
 
 TAG = make_plan().tags[0]
 REPOSITORY = TAG.rsplit(":", 1)[0]
@@ -176,16 +175,6 @@ def test_a_registry_outage_is_retried(run: Run) -> None:
     assert build.status is BuildStatus.SUCCESS and build.digest == fake_digest(TAG)
     assert [e for e in tools.events if e[0] == "push"] == [("push", TAG), ("push", TAG)]
     assert "retrying in 1 s" in run.log(build)
-
-
-@pytest.mark.parametrize(("message", "transient"), [
-    ("received unexpected HTTP status: 503 Service Unavailable", True),
-    ("dial tcp 127.0.0.1:5999: connect: connection refused", True),
-    ("unauthorized: authentication required", False),
-    ("denied: requested access to the resource is denied", False),
-])
-def test_which_push_failures_are_retried(message: str, transient: bool) -> None:
-    assert bool(TRANSIENT.search(message)) is transient
 
 
 def test_registry_credentials_reach_the_push_and_are_masked(run: Run) -> None:
