@@ -50,8 +50,13 @@ from pathlib import Path
 from workers import process_groups
 hook = process_groups.start(["/bin/sh", "-c", "sleep 301 & wait"], env=os.environ)
 git = subprocess.Popen(["/bin/sh", "-c", "sleep 302 & wait"])  # like git: in the horse's group
-Path(sys.argv[1]).write_text(f"{hook.pid} {git.pid}")
-time.sleep(1)
+def children(pid):
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+deadline = time.monotonic() + 20
+while not (children(hook.pid) and children(git.pid)) and time.monotonic() < deadline:
+    time.sleep(0.05)  # each shell has started its sleep
+pids = [hook.pid, git.pid, *children(hook.pid), *children(git.pid)]
+Path(sys.argv[1]).write_text(" ".join(map(str, pids)))
 process_groups.end_this_build()
 """
 
@@ -62,12 +67,7 @@ def test_ending_a_build_leaves_no_process_behind(tmp_path: Path) -> None:
                              cwd=Path(__file__).parents[2],
                              process_group=0)  # its own group, as RQ makes a work-horse
     wait_until(lambda: pids.exists() and pids.read_text() != "", 20, "the children's start")
-    hook, git = (int(pid) for pid in pids.read_text().split())
-    descendants = {hook, git}
-    for pid in (hook, git):
-        children = Path(f"/proc/{pid}/task/{pid}/children")
-        if children.exists():
-            descendants.update(int(child) for child in children.read_text().split())
+    descendants = {int(pid) for pid in pids.read_text().split()}
 
     assert horse.wait(timeout=30) == -9
     wait_until(lambda: not any(is_running(pid) for pid in descendants), 10, "every child's end",
